@@ -1,0 +1,72 @@
+/* bpfbox — tests/unit/check.h: the unit-test harness.
+ *
+ * Each tests/unit/test_*.c is its own program.  Every check prints one line,
+ * "ok - what" or "not ok - what (file:line)", and main() returns
+ * check_summary(), non-zero when anything failed.  tests/run-tests counts
+ * those lines across all programs for the final "N passed, N failed".
+ * A check that must be skipped prints "skip - what: why" (never "ok").
+ */
+#ifndef BPFBOX_TEST_CHECK_H
+#define BPFBOX_TEST_CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+#include <inttypes.h>
+
+static int check_passed, check_failed;
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (cond) {                                                \
+			check_passed++;                                    \
+			printf("ok - ");                                   \
+			printf(__VA_ARGS__);                               \
+			printf("\n");                                      \
+		} else {                                                   \
+			check_failed++;                                    \
+			printf("not ok - ");                               \
+			printf(__VA_ARGS__);                               \
+			printf(" (%s:%d: %s)\n", __FILE__, __LINE__, #cond); \
+		}                                                          \
+	} while (0)
+
+/* Quiet variant for loops over many cases: prints only failures (at most
+ * `CHECK_QUIET_MAX` of them) and counts successes. */
+#define CHECK_QUIET_MAX 20
+static int check_quiet_reported;
+#define CHECK_QUIET(cond, ...)                                             \
+	do {                                                               \
+		if (cond) {                                                \
+			check_passed++;                                    \
+		} else {                                                   \
+			check_failed++;                                    \
+			if (check_quiet_reported++ < CHECK_QUIET_MAX) {    \
+				printf("not ok - ");                       \
+				printf(__VA_ARGS__);                       \
+				printf(" (%s:%d)\n", __FILE__, __LINE__);  \
+			}                                                  \
+		}                                                          \
+	} while (0)
+
+#define CHECK_EQ_U64(a, b, what)                                                   \
+	do {                                                                       \
+		unsigned long long _a = (unsigned long long)(a), _b = (unsigned long long)(b); \
+		CHECK(_a == _b, "%s: got 0x%llx want 0x%llx", what, _a, _b);        \
+	} while (0)
+
+#define SKIP(...)                        \
+	do {                             \
+		printf("skip - ");       \
+		printf(__VA_ARGS__);     \
+		printf("\n");            \
+	} while (0)
+
+static inline int check_summary(void)
+{
+	/* Bulk checks (CHECK_QUIET) are folded into one visible line each run so
+	 * the runner's count reflects them. */
+	printf("# %d checks passed, %d failed\n", check_passed, check_failed);
+	return check_failed ? 1 : 0;
+}
+
+#endif
