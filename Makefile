@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wpointer-arith -Wformat=2
 CFLAGS  ?=
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SAN) -fPIC -fvisibility=hidden \
-           -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen $(EXTRA_CFLAGS)
+           -D_GNU_SOURCE -Iinclude -Isrc -Icli -I$(BUILD)/gen $(EXTRA_CFLAGS)
 LDFLAGS += $(SAN)
 # External libraries of the layers that need them (DESIGN.md: libelf and
 # libbpf's BTF API for objects, libbpf for the kernel backend, libpcap for

@@ -1,0 +1,30 @@
+/* bpfbox — cli/cli.h: what the subcommands share. */
+#ifndef BPFBOX_CLI_H
+#define BPFBOX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BPFBOX_VERSION "0.1.0"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_NO = 1, CLI_EXIT_USAGE = 2 };
+
+/* Print "bpfbox CMD: message" on stderr (one line). */
+void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse whitespace-separated hex bytes ("aa bb 11", "0xaa", "aabb11").
+ * Returns a malloc'd buffer and its length in *n, or NULL with *n = 0 and a
+ * reason in *why on bad input. */
+uint8_t *cli_parse_hex(const char *text, size_t *n, const char **why);
+
+/* Read a whole stream/file into a malloc'd, NUL-terminated buffer. */
+char *cli_read_stream(void *file, size_t *n);
+char *cli_read_file(const char *path, size_t *n);
+
+/* The subcommands (cli/commands.def). */
+#define CMD(name, fn, summary) int fn(int argc, char **argv);
+#include "commands.def"
+#undef CMD
+
+#endif

@@ -1,0 +1,126 @@
+/* bpfbox — cli/cmd_conformance.c: the bpf_conformance plugin protocol.
+ *
+ *   bpfbox conformance [--interp|--jit] [MEM_HEX] [--elf]  < PROGRAM_HEX
+ *
+ * Exactly as ../shared/conformance/README.md section 3 describes it: the
+ * program arrives as hex bytes on stdin, the optional memory as one hex
+ * argument (the only argument not starting with "--"); r1/r2 are a writable
+ * copy of the memory and its length; helper 5 returns its first argument;
+ * success prints r0 as %llx and exits 0; any failure prints one line and
+ * exits 1. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bpfbox/vm.h"
+#include "cli.h"
+
+static uint64_t helper_identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+				struct bpfbox_exec *ex)
+{
+	return r1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bpfbox conformance [--interp|--jit] [MEM_HEX] [--elf] < PROGRAM_HEX\n"
+		   "  Runs one program for the bpf_conformance test suite (plugin protocol):\n"
+		   "  the program's bytes as hex on stdin, the input memory as one hex argument.\n"
+		   "  Prints r0 in hex and exits 0, or prints one error line and exits 1.\n"
+		   "  --interp   use the interpreter\n"
+		   "  --jit      use the JIT compiler\n"
+		   "  --elf      stdin holds an ELF object instead of raw instructions\n");
+}
+
+int cmd_conformance(int argc, char **argv)
+{
+	const char *mem_hex = NULL;
+	int engine = BPFBOX_ENGINE_INTERP;
+	bool elf = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--interp")) {
+			engine = BPFBOX_ENGINE_INTERP;
+		} else if (!strcmp(argv[i], "--jit")) {
+			engine = BPFBOX_ENGINE_JIT;
+		} else if (!strcmp(argv[i], "--elf")) {
+			elf = true;
+		} else if (!strncmp(argv[i], "--", 2)) {
+			printf("unknown option %s\n", argv[i]);
+			return CLI_EXIT_NO;
+		} else {
+			mem_hex = argv[i];
+		}
+	}
+	if (elf) {
+		printf("ELF input is not supported yet\n");
+		return CLI_EXIT_NO;
+	}
+	if (engine == BPFBOX_ENGINE_JIT) {
+		printf("JIT not available\n");
+		return CLI_EXIT_NO;
+	}
+	size_t text_len;
+	char *text = cli_read_stream(stdin, &text_len);
+	if (!text) {
+		printf("cannot read the program from stdin\n");
+		return CLI_EXIT_NO;
+	}
+	const char *why = NULL;
+	size_t code_len, mem_len = 0;
+	uint8_t *code = cli_parse_hex(text, &code_len, &why);
+	free(text);
+	if (!code) {
+		printf("bad program hex: %s\n", why);
+		return CLI_EXIT_NO;
+	}
+	if (code_len % 8) {
+		printf("program is %zu bytes, not a multiple of 8\n", code_len);
+		free(code);
+		return CLI_EXIT_NO;
+	}
+	uint8_t *mem = NULL;
+	if (mem_hex) {
+		mem = cli_parse_hex(mem_hex, &mem_len, &why);
+		if (!mem) {
+			printf("bad memory hex: %s\n", why);
+			free(code);
+			return CLI_EXIT_NO;
+		}
+	}
+	char logbuf[1024] = "";
+	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
+	struct bpfbox_vm *vm = NULL;
+	struct bpfbox_prog *prog = NULL;
+	int rc = CLI_EXIT_NO, err;
+	if ((err = bpfbox_vm__new(&vm, NULL))) {
+		printf("cannot create VM: %s\n", strerror(-err));
+		goto out;
+	}
+	bpfbox_vm__set_helper(vm, 5, "identity", helper_identity, NULL);
+	BPFBOX_OPTS(bpfbox_prog_opts, popts, .log = &log);
+	if ((err = bpfbox_prog__load(vm, (const struct bpfbox_insn *)code, code_len / 8, &popts,
+				     &prog))) {
+		logbuf[strcspn(logbuf, "\n")] = 0;
+		printf("%s\n", logbuf[0] ? logbuf : strerror(-err));
+		goto out;
+	}
+	BPFBOX_OPTS(bpfbox_run_opts, ropts, .mem = mem, .mem_len = mem_len, .engine = engine,
+		    .log = &log);
+	uint64_t r0 = 0;
+	if ((err = bpfbox_prog__run(prog, &ropts, &r0))) {
+		logbuf[strcspn(logbuf, "\n")] = 0;
+		printf("%s\n", logbuf[0] ? logbuf : strerror(-err));
+		goto out;
+	}
+	printf("%llx\n", (unsigned long long)r0);
+	rc = 0;
+out:
+	bpfbox_prog__free(prog);
+	bpfbox_vm__free(vm);
+	free(code);
+	free(mem);
+	return rc;
+}

@@ -1,0 +1,190 @@
+/* bpfbox — vm.h: load and run eBPF programs.
+ *
+ * A `bpfbox_vm` holds what programs share: the allocator, the helper table
+ * and the default run limits.  A `bpfbox_prog` is one loaded program: its
+ * decoded instructions (and, once bpfbox_prog__jit() ran, native code).  A
+ * program belongs to its VM; free the programs before the VM.
+ *
+ * Two ways to run (DESIGN.md, "Two ways to run safely"):
+ *  - checked (the default): every load and store is checked against the
+ *    regions the program may touch — the memory/context it was given, its
+ *    stack, memory that helpers hand out, and whatever the VM's region hook
+ *    accepts (map values) — and an instruction budget stops endless loops.
+ *    A violation ends the run with -EFAULT / -ELOOP and a log line naming
+ *    the instruction, the address and the size;
+ *  - verified: once a verifier has proven the program safe it marks it with
+ *    bpfbox_prog__set_verified(); runs then skip the checks.
+ *
+ * Thread safety: a program may run on several threads at once (each run has
+ * its own registers and stack); loading, JIT and free are not concurrent
+ * with runs of the same program.
+ */
+#ifndef BPFBOX_VM_H
+#define BPFBOX_VM_H
+
+#include "bpfbox/common.h"
+#include "bpfbox/insn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bpfbox_vm;
+struct bpfbox_prog;
+struct bpfbox_exec; /* one run in progress; what helpers see */
+
+/* ---- the VM ----------------------------------------------------------- */
+
+struct bpfbox_vm_opts {
+	size_t sz;
+	bpfbox_alloc_fn alloc; /* NULL: realloc/free */
+	void *alloc_ud;
+	/* Checked-mode budget per run, in instructions (0: 1,000,000).  The
+	 * count is conservative: a backward jump charges the whole loop body,
+	 * so a run may stop slightly before this many instructions executed. */
+	uint64_t insn_budget;
+	/* Extra region check for checked mode: called for an access that is in
+	 * none of the run's own regions.  Return true to allow.  The helpers
+	 * layer installs one that knows map values. */
+	bool (*region_hook)(void *ud, uint64_t addr, uint64_t len, bool write);
+	void *region_hook_ud;
+};
+#define bpfbox_vm_opts__last_field region_hook_ud
+
+/* Create a VM.  *out receives the handle (caller frees with
+ * bpfbox_vm__free).  Returns 0, -EINVAL (bad opts), -ENOMEM. */
+BPFBOX_API int bpfbox_vm__new(struct bpfbox_vm **out, const struct bpfbox_vm_opts *opts);
+/* Free a VM (NULL is fine).  Its programs must be freed first. */
+BPFBOX_API void bpfbox_vm__free(struct bpfbox_vm *vm);
+
+/* A helper function: the five argument registers in, r0 out.  `ex` is the
+ * run that called it (bpfbox_exec__* below). */
+typedef uint64_t (*bpfbox_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				     uint64_t r5, struct bpfbox_exec *ex);
+
+/* Register (or replace, or with fn == NULL remove) helper `id`.  `name` is
+ * borrowed and must outlive the VM (use a string literal).  `contract` is
+ * an opaque pointer kept for the verifier (the helpers layer's prototype);
+ * may be NULL.  Returns 0 or -EINVAL (id >= BPFBOX_MAX_HELPERS). */
+#define BPFBOX_MAX_HELPERS 1024
+BPFBOX_API int bpfbox_vm__set_helper(struct bpfbox_vm *vm, uint32_t id, const char *name,
+				     bpfbox_helper_fn fn, const void *contract);
+/* Look up a helper; returns its function (NULL when absent) and optionally
+ * its name and contract. */
+BPFBOX_API bpfbox_helper_fn bpfbox_vm__helper(const struct bpfbox_vm *vm, uint32_t id,
+					      const char **name, const void **contract);
+
+/* ---- programs --------------------------------------------------------- */
+
+/* Resolves the pseudo forms of lddw (src 1..6, RFC 9669 section 5.4) to the
+ * 64-bit value the instruction loads: `src` is the form, imm/next_imm the
+ * two immediates of the instruction.  Return 0 and set *value, or a
+ * negative errno (the load fails naming the instruction). */
+typedef int (*bpfbox_lddw_resolver)(void *ud, unsigned src, int32_t imm, int32_t next_imm,
+				    uint64_t *value);
+
+struct bpfbox_prog_opts {
+	size_t sz;
+	const char *name;        /* copied; for messages ("prog 'xdp_main'") */
+	struct bpfbox_log *log;  /* where a rejection is explained; may be NULL */
+	bpfbox_lddw_resolver resolve_lddw; /* NULL: pseudo lddw forms are rejected */
+	void *resolve_ud;
+	void *owner;             /* opaque back-pointer for helpers (e.g. the object) */
+};
+#define bpfbox_prog_opts__last_field owner
+
+/* Decode insns[0..n) (copied) and prepare it to run.  Rejects invalid
+ * encodings, jumps out of range, lddw without its second half, writes to
+ * r10, unresolvable lddw forms — with "insn N: reason" in opts->log.
+ * Returns 0 and *out (free with bpfbox_prog__free), -EINVAL, -ENOMEM,
+ * -E2BIG. */
+BPFBOX_API int bpfbox_prog__load(struct bpfbox_vm *vm, const struct bpfbox_insn *insns,
+				 size_t n, const struct bpfbox_prog_opts *opts,
+				 struct bpfbox_prog **out);
+BPFBOX_API void bpfbox_prog__free(struct bpfbox_prog *prog);
+
+/* Borrowed views of a loaded program. */
+BPFBOX_API const struct bpfbox_insn *bpfbox_prog__insns(const struct bpfbox_prog *prog,
+							size_t *n);
+BPFBOX_API const char *bpfbox_prog__name(const struct bpfbox_prog *prog);
+BPFBOX_API struct bpfbox_vm *bpfbox_prog__vm(const struct bpfbox_prog *prog);
+BPFBOX_API void *bpfbox_prog__owner(const struct bpfbox_prog *prog);
+
+/* Mark the program as proven safe: runs skip the checked-mode memory
+ * checks and budget (and a later JIT emits no checks).  Only a verifier
+ * should call this. */
+BPFBOX_API void bpfbox_prog__set_verified(struct bpfbox_prog *prog, bool verified);
+BPFBOX_API bool bpfbox_prog__verified(const struct bpfbox_prog *prog);
+
+/* Which engine runs a program. */
+enum bpfbox_engine {
+	BPFBOX_ENGINE_DEFAULT = 0, /* JIT code when the program has it, else interpreter */
+	BPFBOX_ENGINE_INTERP = 1,  /* the interpreter (computed-goto dispatch) */
+	BPFBOX_ENGINE_INTERP_SWITCH = 2, /* the interpreter built with switch dispatch */
+	BPFBOX_ENGINE_JIT = 3,     /* JIT code; -ENOTSUP when the program has none */
+};
+
+struct bpfbox_run_opts {
+	size_t sz;
+	/* r1 = mem, r2 = mem_len at entry (the conformance/`bpfbox run`
+	 * convention).  The memory is a region the program may read and write
+	 * in checked mode.  When ctx is set instead, r1 = ctx and the context
+	 * region is [ctx, ctx + ctx_len). */
+	void *mem;
+	size_t mem_len;
+	/* Packet bytes for LD_ABS/LD_IND (NULL: the mem region). */
+	const void *pkt;
+	size_t pkt_len;
+	int engine;              /* enum bpfbox_engine */
+	uint64_t insn_budget;    /* 0: the VM's */
+	struct bpfbox_log *log;  /* runtime errors ("insn 7: ...") */
+	void *hook;              /* opaque per-run data for helpers (the event) */
+	bool ctx_readonly;       /* the mem region may not be written */
+};
+#define bpfbox_run_opts__last_field ctx_readonly
+
+/* Run the program once.  Returns 0 with *r0 set when the program exited
+ * normally; otherwise a negative errno and a log line naming the
+ * instruction:
+ *   -EFAULT  checked mode: a load/store outside every permitted region, or
+ *            a helper refused a pointer argument;
+ *   -ELOOP   the instruction budget ran out;
+ *   -ENOENT  call of a helper id that is not registered;
+ *   -EOVERFLOW call depth above 8 frames;
+ *   -ENOTSUP engine not available for this program;
+ *   -ECANCELED a helper stopped the program (bpfbox_exec__abort).  */
+BPFBOX_API int bpfbox_prog__run(struct bpfbox_prog *prog, const struct bpfbox_run_opts *opts,
+				uint64_t *r0);
+
+/* ---- what helpers may use during a run --------------------------------- */
+
+BPFBOX_API struct bpfbox_prog *bpfbox_exec__prog(const struct bpfbox_exec *ex);
+BPFBOX_API void *bpfbox_exec__hook(const struct bpfbox_exec *ex);
+BPFBOX_API bool bpfbox_exec__checked(const struct bpfbox_exec *ex);
+/* Check that [addr, addr+len) is memory the program may read (write=false)
+ * or write.  0 or -EFAULT.  Always 0 for verified programs. */
+BPFBOX_API int bpfbox_exec__check_mem(struct bpfbox_exec *ex, uint64_t addr, uint64_t len,
+				      bool write);
+/* Grant the program access to [p, p+len) for the rest of the run (memory a
+ * helper returns, e.g. a ring buffer record).  0 or -ENOSPC. */
+BPFBOX_API int bpfbox_exec__grant(struct bpfbox_exec *ex, void *p, uint64_t len, bool writable);
+/* Revoke a grant (e.g. after ringbuf submit). */
+BPFBOX_API void bpfbox_exec__revoke(struct bpfbox_exec *ex, void *p);
+/* Stop the program after the helper returns: the run returns `err`
+ * (negative errno, e.g. -ECANCELED) and logs the message. */
+BPFBOX_API void bpfbox_exec__abort(struct bpfbox_exec *ex, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Request a tail call: when the helper returns, the run continues at the
+ * start of `target` with the same r1 and stack, unless the run already made
+ * 33 tail calls (then the helper's caller continues, like the kernel).
+ * Returns 0, or -E2BIG when the limit is reached. */
+BPFBOX_API int bpfbox_exec__tail_call(struct bpfbox_exec *ex, struct bpfbox_prog *target);
+/* The index of the instruction being executed (the helper call). */
+BPFBOX_API size_t bpfbox_exec__pc(const struct bpfbox_exec *ex);
+
+#define BPFBOX_MAX_TAIL_CALLS 33
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,276 @@
+/* bpfbox — vm/interp_body.h: the interpreter loop, written once.
+ *
+ * interp.c includes this file four times, with INTERP_NAME naming the
+ * function and two switches:
+ *   INTERP_GOTO     1: computed-goto dispatch (a label per isa.def row,
+ *                      table built from the same rows); 0: a plain switch.
+ *   INTERP_CHECKED  1: every load/store is checked against the run's
+ *                      regions and every instruction is charged to the
+ *                      budget; 0: a verified program, no checks.
+ * Lua's vmdispatch/vmcase/vmbreak trio: DISPATCH, CASE and NEXT expand to
+ * either form, so the semantics below exist once.  The cases themselves are
+ * expanded from isa.def's SEM column; only the primitives (LOAD, STORE,
+ * JUMP_IF, the calls, EXIT, ...) are written here.
+ *
+ * Invariants: the program was decoded by isa_decode, so every slot the loop
+ * reaches is a valid row (the second half of lddw is never reached: jumps
+ * into it were rejected and lddw advances by two), every jump target is in
+ * range, and r10 is never written by an instruction.  Reaching an invalid
+ * row is an internal bug and stops the run with -EFAULT.
+ */
+
+int INTERP_NAME(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0_out)
+{
+	struct bpfbox_prog *prog = ex->prog;
+	const struct isa_insn *code = prog->code.insns;
+	const struct isa_insn *pc = code;
+	uint64_t reg[BPFBOX_MAX_REG + 1];
+	memset(reg, 0, sizeof(reg));
+	reg[1] = r1;
+	reg[2] = r2;
+	reg[10] = (uint64_t)(uintptr_t)(ex->stack + VM_STACK_BYTES);
+#if INTERP_CHECKED
+	uint64_t budget = ex->budget;
+	memset(ex->stack + VM_STACK_BYTES - BPFBOX_STACK_SIZE, 0, BPFBOX_STACK_SIZE);
+	ex->stack_lo = reg[10] - BPFBOX_STACK_SIZE;
+	ex->stack_hi = reg[10];
+#endif
+	ex->depth = 0;
+
+#define DST reg[pc->dst]
+#define SRC reg[pc->src]
+#define IMM pc->imm64
+#define IMM32 ((uint32_t)pc->imm)
+#define IMM64 pc->imm64
+#define OFF pc->off
+#define W(x) ((uint32_t)(x))
+#define PCIDX ((size_t)(pc - code))
+
+#if INTERP_CHECKED
+#define CHARGE() do { if (UNLIKELY(budget-- == 0)) goto out_of_budget; } while (0)
+#define CHECK_ACCESS(addr, size, w)                                                  \
+	do {                                                                         \
+		uint64_t a_ = (addr);                                                \
+		if (!((vm_in_range(a_, (size), ex->mem_lo, ex->mem_hi) &&           \
+		       (!(w) || ex->mem_writable)) ||                               \
+		      vm_in_range(a_, (size), ex->stack_lo, ex->stack_hi)) &&        \
+		    !vm_check_slow(ex, a_, (size), (w))) {                          \
+			vm_fault(ex, PCIDX, a_, (size), (w));                        \
+			goto fail;                                                   \
+		}                                                                    \
+	} while (0)
+#else
+#define CHARGE() do { } while (0)
+#define CHECK_ACCESS(addr, size, w) do { } while (0)
+#endif
+
+/* Loads and stores go through memcpy: eBPF allows unaligned accesses and
+ * memcpy is how C says "these bytes, any alignment" without UB; compilers
+ * turn it into one mov. */
+#define LOAD(T, base, off) ({                                              \
+		uint64_t la_ = (base) + (uint64_t)(int64_t)(off);          \
+		CHECK_ACCESS(la_, sizeof(T), false);                       \
+		T lv_;                                                     \
+		memcpy(&lv_, (const void *)(uintptr_t)la_, sizeof(T));     \
+		lv_; })
+#define STORE(T, base, off, val) do {                                      \
+		uint64_t sa_ = (base) + (uint64_t)(int64_t)(off);          \
+		CHECK_ACCESS(sa_, sizeof(T), true);                        \
+		T sv_ = (T)(val);                                          \
+		memcpy((void *)(uintptr_t)sa_, &sv_, sizeof(T));           \
+	} while (0)
+#define ATOMIC_ADDR(T) ({                                                  \
+		uint64_t aa_ = DST + (uint64_t)(int64_t)OFF;               \
+		CHECK_ACCESS(aa_, sizeof(T), true);                        \
+		if (UNLIKELY(aa_ & (sizeof(T) - 1))) {                     \
+			vm_error(ex, PCIDX, -EFAULT,                       \
+				 "misaligned atomic access of %zu bytes at 0x%llx", \
+				 sizeof(T), (unsigned long long)aa_);       \
+			goto fail;                                         \
+		}                                                          \
+		(T *)(uintptr_t)aa_; })
+#define ATOMIC_OP(T, op, fetch) do {                                       \
+		T *p_ = ATOMIC_ADDR(T);                                    \
+		T old_ = __atomic_fetch_##op(p_, (T)SRC, __ATOMIC_SEQ_CST); \
+		if (fetch)                                                 \
+			SRC = old_;                                        \
+	} while (0)
+#define ATOMIC_XCHG(T) do {                                                \
+		T *p_ = ATOMIC_ADDR(T);                                    \
+		SRC = __atomic_exchange_n(p_, (T)SRC, __ATOMIC_SEQ_CST);   \
+	} while (0)
+#define ATOMIC_CMPXCHG(T) do {                                             \
+		T *p_ = ATOMIC_ADDR(T);                                    \
+		T exp_ = (T)reg[0];                                        \
+		__atomic_compare_exchange_n(p_, &exp_, (T)SRC, false,      \
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
+		reg[0] = exp_;                                             \
+	} while (0)
+
+#define JUMP() do { pc = code + pc->target; goto dispatch_here; } while (0)
+#define JUMP_LONG() JUMP()
+#define JUMP_IF(c) do { if (c) { pc = code + pc->target; goto dispatch_here; } } while (0)
+
+#define CALL_HELPER(id) do { if (call_helper(ex, reg, (id), PCIDX)) goto after_call_error; \
+		if (UNLIKELY(ex->stop)) goto after_call; } while (0)
+#define CALL_KFUNC(id) do { vm_error(ex, PCIDX, -ENOTSUP, "kfunc calls (btf id %u) are not supported", (unsigned)(id)); \
+		goto fail; } while (0)
+#define CALL_LOCAL() do {                                                         \
+		if (UNLIKELY(ex->depth + 1 >= BPFBOX_MAX_CALL_DEPTH)) {           \
+			vm_error(ex, PCIDX, -EOVERFLOW,                           \
+				 "call depth exceeds %d frames", BPFBOX_MAX_CALL_DEPTH); \
+			goto fail;                                                \
+		}                                                                 \
+		struct vm_frame *f_ = &ex->frames[ex->depth++];                   \
+		memcpy(f_->saved, &reg[6], sizeof(f_->saved));                    \
+		f_->r10 = reg[10];                                                \
+		f_->ret_pc = (uint32_t)(PCIDX + 1);                               \
+		reg[10] -= BPFBOX_STACK_SIZE;                                     \
+		STACK_ENTER();                                                    \
+		pc = code + pc->target;                                           \
+		goto dispatch_here;                                               \
+	} while (0)
+#if INTERP_CHECKED
+#define STACK_ENTER() do {                                                        \
+		memset((void *)(uintptr_t)(reg[10] - BPFBOX_STACK_SIZE), 0, BPFBOX_STACK_SIZE); \
+		ex->stack_lo = reg[10] - BPFBOX_STACK_SIZE;                       \
+	} while (0)
+#define STACK_LEAVE() do { ex->stack_lo = reg[10] - BPFBOX_STACK_SIZE; } while (0)
+#else
+#define STACK_ENTER() do { } while (0)
+#define STACK_LEAVE() do { } while (0)
+#endif
+#define EXIT() do {                                                               \
+		if (ex->depth == 0)                                               \
+			goto done;                                                \
+		struct vm_frame *f_ = &ex->frames[--ex->depth];                   \
+		memcpy(&reg[6], f_->saved, sizeof(f_->saved));                    \
+		reg[10] = f_->r10;                                                \
+		STACK_LEAVE();                                                    \
+		pc = code + f_->ret_pc;                                           \
+		goto dispatch_here;                                               \
+	} while (0)
+#define LD_ABS(bits) do { if (ld_pkt(ex, reg, (uint64_t)(uint32_t)pc->imm, bits)) goto done; } while (0)
+#define LD_IND(bits) do { if (ld_pkt(ex, reg, (uint64_t)(uint32_t)(SRC + (uint64_t)(int64_t)pc->imm), bits)) goto done; } while (0)
+
+#if INTERP_GOTO
+	static const void *const labels[ISA_OP__COUNT + 1] = {
+#define ISA(NAME, CODE, MATCH, MVAL, SHAPE, FLAGS, OPTEXT, CMNEM, SEM) [ISA_OP_##NAME] = &&L_##NAME,
+#include "isa/isa.def"
+#undef ISA
+		[ISA_OP_INVALID] = &&L_INVALID,
+	};
+#define DISPATCH() CHARGE(); goto *labels[pc->op];
+#define CASE(NAME) L_##NAME:
+#define NEXT() pc++; DISPATCH()
+dispatch_here:
+	DISPATCH();
+#define ISA(NAME, CODE, MATCH, MVAL, SHAPE, FLAGS, OPTEXT, CMNEM, SEM) \
+	CASE(NAME) { SEM; }                                            \
+	if (isa_info[ISA_OP_##NAME].shape == S_LDDW)                   \
+		pc++;                                                  \
+	NEXT();
+#include "isa/isa.def"
+#undef ISA
+L_INVALID:
+	vm_error(ex, PCIDX, -EFAULT, "internal error: invalid instruction reached");
+	goto fail;
+#else
+dispatch_here:
+	for (;;) {
+		CHARGE();
+		switch (pc->op) {
+#define ISA(NAME, CODE, MATCH, MVAL, SHAPE, FLAGS, OPTEXT, CMNEM, SEM) \
+		case ISA_OP_##NAME: { SEM; }                           \
+			if (isa_info[ISA_OP_##NAME].shape == S_LDDW)   \
+				pc++;                                  \
+			pc++;                                          \
+			continue;
+#include "isa/isa.def"
+#undef ISA
+		default:
+			vm_error(ex, PCIDX, -EFAULT, "internal error: invalid instruction reached");
+			goto fail;
+		}
+	}
+#endif
+
+after_call:
+	/* A helper aborted the run or requested a tail call. */
+	ex->stop = 0;
+	if (ex->err)
+		goto fail;
+	if (ex->tail_target) {
+		prog = ex->tail_target;
+		ex->tail_target = NULL;
+		ex->prog = prog;
+		code = prog->code.insns;
+		pc = code;
+		/* The kernel keeps r1 (the context) and the stack; a tail call
+		 * from a subprogram unwinds to the main frame here. */
+		uint64_t ctx = reg[1];
+		while (ex->depth) {
+			struct vm_frame *f_ = &ex->frames[--ex->depth];
+			reg[10] = f_->r10;
+		}
+		STACK_LEAVE();
+		memset(reg, 0, sizeof(uint64_t) * 10);
+		reg[1] = ctx;
+		goto dispatch_here;
+	}
+	pc++;
+	goto dispatch_here;
+
+after_call_error:
+	goto fail;
+
+#if INTERP_CHECKED
+out_of_budget:
+	vm_error(ex, PCIDX, -ELOOP, "instruction budget exhausted (%llu instructions)",
+		 (unsigned long long)ex->budget);
+	goto fail;
+#endif
+
+done:
+#if INTERP_CHECKED
+	ex->budget = budget;
+#endif
+	*r0_out = reg[0];
+	return 0;
+fail:
+#if INTERP_CHECKED
+	ex->budget = budget;
+#endif
+	return ex->err ? ex->err : -EFAULT;
+
+#undef DST
+#undef SRC
+#undef IMM
+#undef IMM32
+#undef IMM64
+#undef OFF
+#undef W
+#undef PCIDX
+#undef CHARGE
+#undef CHECK_ACCESS
+#undef LOAD
+#undef STORE
+#undef ATOMIC_ADDR
+#undef ATOMIC_OP
+#undef ATOMIC_XCHG
+#undef ATOMIC_CMPXCHG
+#undef JUMP
+#undef JUMP_LONG
+#undef JUMP_IF
+#undef CALL_HELPER
+#undef CALL_KFUNC
+#undef CALL_LOCAL
+#undef STACK_ENTER
+#undef STACK_LEAVE
+#undef EXIT
+#undef LD_ABS
+#undef LD_IND
+#undef DISPATCH
+#undef CASE
+#undef NEXT
+}
