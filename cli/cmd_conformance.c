@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		   "  Prints r0 in hex and exits 0, or prints one error line and exits 1.\n"
 		   "  --interp   use the interpreter\n"
 		   "  --jit      use the JIT compiler\n"
+		   "  --dispatch goto|switch   interpreter dispatch build (default goto)\n"
 		   "  --elf      stdin holds an ELF object instead of raw instructions\n");
 }
 
@@ -45,6 +46,14 @@ int cmd_conformance(int argc, char **argv)
 			engine = BPFBOX_ENGINE_INTERP;
 		} else if (!strcmp(argv[i], "--jit")) {
 			engine = BPFBOX_ENGINE_JIT;
+		} else if (!strcmp(argv[i], "--dispatch") && i + 1 < argc) {
+			/* test hook: run the switch-dispatch build of the interpreter */
+			if (!strcmp(argv[++i], "switch"))
+				engine = BPFBOX_ENGINE_INTERP_SWITCH;
+			else if (strcmp(argv[i], "goto")) {
+				printf("--dispatch takes goto or switch\n");
+				return CLI_EXIT_NO;
+			}
 		} else if (!strcmp(argv[i], "--elf")) {
 			elf = true;
 		} else if (!strncmp(argv[i], "--", 2)) {
