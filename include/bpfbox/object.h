@@ -126,6 +126,11 @@ BPFBOX_API size_t bpfbox_object__sec_count(const struct bpfbox_object *obj);
 BPFBOX_API int bpfbox_object__sec(const struct bpfbox_object *obj, size_t i,
 				  struct bpfbox_obj_sec_info *info);
 
+/* The ELF symbol `name` of section `sec` (global data variables, maps):
+ * 0 with its offset and size in the section, or -ENOENT. */
+BPFBOX_API int bpfbox_object__symbol(const struct bpfbox_object *obj, const char *sec,
+				     const char *name, uint64_t *value, uint64_t *size);
+
 /* ---- programs ----------------------------------------------------------- */
 
 BPFBOX_API size_t bpfbox_object__prog_count(const struct bpfbox_object *obj);

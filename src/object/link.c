@@ -357,7 +357,7 @@ static int link_piece(struct linker *L, size_t pi)
 				int err = place(L, sym->shndx, toff, &target);
 				if (err)
 					return err;
-				int32_t imm;
+				int32_t imm = 0;
 				if ((err = rel_imm(L, at, target, &imm)))
 					return err;
 				p->insns[at].src = PSEUDO_FUNC;
@@ -386,7 +386,7 @@ static int link_piece(struct linker *L, size_t pi)
 			int err = place(L, tsec, toff, &target);
 			if (err)
 				return err;
-			int32_t imm;
+			int32_t imm = 0;
 			if ((err = rel_imm(L, at, target, &imm)))
 				return err;
 			p->insns[at].src = PSEUDO_CALL;

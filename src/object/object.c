@@ -770,6 +770,23 @@ BPFBOX_API int bpfbox_object__sec(const struct bpfbox_object *obj, size_t i,
 	return 0;
 }
 
+BPFBOX_API int bpfbox_object__symbol(const struct bpfbox_object *obj, const char *sec,
+				     const char *name, uint64_t *value, uint64_t *size)
+{
+	for (size_t i = 0; sec && name && i < obj->nsyms; i++) {
+		const struct obj_sym *s = &obj->syms[i];
+		if (s->type == STT_SECTION || s->shndx == SHN_UNDEF || s->shndx >= obj->nsecs ||
+		    strcmp(s->name, name) || strcmp(obj->secs[s->shndx].name, sec))
+			continue;
+		if (value)
+			*value = s->value;
+		if (size)
+			*size = s->size;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 BPFBOX_API size_t bpfbox_object__prog_count(const struct bpfbox_object *obj)
 {
 	return obj->nprogs;
