@@ -222,11 +222,15 @@ static int lpm_update(struct bpfbox_map *m, const void *key, const void *value, 
 	}
 	bool exact = n && n->prefixlen == m_len && n->prefixlen == kplen;
 	if (exact && !(n->flags & LPM_IM)) {
-		/* an existing entry: replace its value in place */
-		if (flags == BPFBOX_NOEXIST)
+		/* an existing entry: replace its value in place; the key's bits
+		 * past prefixlen are the new key's, as when the kernel swaps in
+		 * a new node (they do not affect matching) */
+		if (flags == BPFBOX_NOEXIST) {
 			err = -EEXIST;
-		else
+		} else {
+			memcpy(n->data, kd, t->data_size);
 			memcpy(node_value(t, n), value, m->value_size);
+		}
 		goto out;
 	}
 	if (flags == BPFBOX_EXIST) {
