@@ -22,6 +22,21 @@ uint8_t *cli_parse_hex(const char *text, size_t *n, const char **why);
 char *cli_read_stream(void *file, size_t *n);
 char *cli_read_file(const char *path, size_t *n);
 
+/* Load the program a PROG argument names ("-" = stdin), by content:
+ *  - an ELF object or a `.bpf.c` source: its first program, linked by the
+ *    object layer (cli/objload.c; sources are compiled with clang);
+ *  - a `.s` file, or any other text that is not hex: assembled (both
+ *    syntaxes, per line);
+ *  - a `.bin` or `.raw` file: raw instructions, whatever the bytes look like;
+ *  - hex text: the bytes as hex digits, any white space or commas, "0x"
+ *    prefixes allowed (what `bpfbox conformance` reads);
+ *  - anything else: raw instructions, 8 bytes each, little-endian.
+ * On success *insns is malloc'd (caller frees) with *n slots.  On failure
+ * returns a negative errno and one line in err ("FILE: why"). */
+struct bpfbox_insn;
+int cli_load_prog(const char *path, struct bpfbox_insn **insns, size_t *n, char *err,
+		  size_t errsz);
+
 /* The subcommands (cli/commands.def). */
 #define CMD(name, fn, summary) int fn(int argc, char **argv);
 #include "commands.def"
