@@ -10,17 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bpfbox/asm.h"
+#include "bpfbox/helpers.h"
 #include "cli.h"
+#include "objload.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bpfbox disasm PROG [--syntax bpfbox|llvm|conformance] [--labels]\n"
-		   "                          [--alu32] [--no-index]\n"
+	fprintf(f, "usage: bpfbox disasm PROG [--section S] [--syntax bpfbox|llvm|conformance]\n"
+		   "                          [--labels] [--alu32] [--no-index]\n"
 		   "  Prints the program one instruction per line, \"INDEX: TEXT\" (INDEX counts\n"
-		   "  8-byte slots; lddw takes two).  PROG is an assembly file, hex text or raw\n"
-		   "  instruction bytes (\"-\" = stdin).\n"
+		   "  8-byte slots; lddw takes two).  PROG is an ELF object or .bpf.c source (its\n"
+		   "  first program, linked), an assembly file, hex text or raw instruction\n"
+		   "  bytes (\"-\" = stdin).\n"
+		   "  --section S           the object's program in section S\n"
 		   "  --syntax bpfbox       (default) llvm-objdump's syntax plus what it cannot\n"
-		   "                        show: `call pc+3`, `call kfunc 7`, `r1 = map_fd(3) ll`\n"
+		   "                        show: `call bpf_map_lookup_elem#1`, `call pc+3`,\n"
+		   "                        `call kfunc 7`, `r1 = map_fd(3) ll`\n"
 		   "  --syntax llvm         exactly llvm-objdump -d's text per instruction (LLVM 17\n"
 		   "                        syntax for instructions LLVM 14 does not know); hidden\n"
 		   "                        fields go on extra `.fields` lines\n"
@@ -34,10 +39,23 @@ static void usage(FILE *f)
 		   "input or usage\n");
 }
 
+/* bpfbox syntax: `call bpf_map_lookup_elem#1`, from the helpers layer's
+ * table of the kernel's helper names; ud is a buffer for the name. */
+static const char *helper_name(void *ud, int32_t id)
+{
+	const char *n = id >= 0 ? bpfbox_helper__name((uint32_t)id) : NULL;
+	if (!n)
+		return NULL;
+	snprintf(ud, 64, "bpf_%s", n);
+	return ud;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
-	const char *path = NULL;
-	BPFBOX_OPTS(bpfbox_disasm_opts, o, .syntax = BPFBOX_SYNTAX_BPFBOX);
+	char namebuf[64];
+	const char *path = NULL, *section = NULL;
+	BPFBOX_OPTS(bpfbox_disasm_opts, o, .syntax = BPFBOX_SYNTAX_BPFBOX, .ud = namebuf,
+		    .helper_name = helper_name);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -54,6 +72,8 @@ int cmd_disasm(int argc, char **argv)
 				cli_err("disasm", "unknown syntax '%s' (bpfbox, llvm, conformance)", s);
 				return CLI_EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--section") && i + 1 < argc) {
+			section = argv[++i];
 		} else if (!strcmp(argv[i], "--labels")) {
 			o.flags |= BPFBOX_DISASM_LABELS;
 		} else if (!strcmp(argv[i], "--alu32")) {
@@ -77,12 +97,15 @@ int cmd_disasm(int argc, char **argv)
 	char why[512];
 	struct bpfbox_insn *insns;
 	size_t n;
-	if (cli_load_prog(path, &insns, &n, why, sizeof(why))) {
+	if (section && !cli_is_object(path)) {
+		cli_err("disasm", "--section needs an ELF object or a .bpf.c source");
+		return CLI_EXIT_USAGE;
+	}
+	if (section ? cli_load_object_insns(path, section, &insns, &n, why, sizeof(why))
+		    : cli_load_prog(path, &insns, &n, why, sizeof(why))) {
 		cli_err("disasm", "%s", why);
 		return CLI_EXIT_USAGE;
 	}
-	/* Helper names for the bpfbox syntax: the helpers layer's table plugs
-	 * in here through o.helper_name. */
 	char *text = NULL;
 	size_t len = 0;
 	int err = bpfbox_disasm__prog(insns, n, &o, &text, &len);
