@@ -1,0 +1,387 @@
+/* bpfbox — verify/cfg.c: program structure, before any value is tracked.
+ *
+ * What this pass establishes, so the abstract interpreter can rely on it:
+ *  - subprograms: instruction 0 and every target of a local call or of a
+ *    `lddw func` start one; each runs up to the next start.  Jumps stay
+ *    inside their subprogram and the last instruction of each is `exit` or
+ *    an unconditional jump (execution never falls into the next one);
+ *  - every instruction is reachable from the start of its subprogram (the
+ *    kernel refuses dead code, and so do we: it hides mistakes);
+ *  - static register liveness: for each instruction, which registers may
+ *    be read before being written on some path from it.  State pruning
+ *    ignores dead registers — a backward may-analysis, so it is exact
+ *    enough and always sound;
+ *  - prune points: jump targets, the fall-through of conditional jumps,
+ *    the instruction after calls, helper calls that run callbacks.
+ * After the walk, vrf_check_stack_depth() adds up the stack of every call
+ * chain (kernel rule: at most 512 bytes in total, frames rounded to 16,
+ * at most 8 frames, 256 bytes below a frame that tail-calls).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "verifier.h"
+
+static bool is_func_lddw(const struct isa_insn *in)
+{
+	return in->op != ISA_OP_INVALID && in->op == ISA_OP_LDDW_FUNC;
+}
+
+int vrf_find_subprog(const struct venv *env, uint32_t insn)
+{
+	for (uint32_t i = 0; i < env->nsub; i++)
+		if (env->sub[i].start == insn)
+			return (int)i;
+	return -1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Registers an instruction reads (use) and writes (def). */
+static void use_def(const struct venv *env, uint32_t i, uint16_t *use, uint16_t *def)
+{
+	const struct isa_insn *in = &env->insn[i];
+	const struct isa_info *ri = &isa_info[in->op];
+	uint16_t u = 0, d = 0;
+	const uint16_t args = 0x3e, clob = 0x3f;
+	switch (ri->shape) {
+	case S_ALU_K:
+		if (in->op != ISA_OP_MOV64_K && in->op != ISA_OP_MOV32_K)
+			u |= 1u << in->dst;
+		d |= 1u << in->dst;
+		break;
+	case S_ALU_X:
+		if (in->op != ISA_OP_MOV64_X && in->op != ISA_OP_MOV32_X)
+			u |= 1u << in->dst;
+		u |= 1u << in->src;
+		d |= 1u << in->dst;
+		break;
+	case S_MOVSX:
+		u |= 1u << in->src;
+		d |= 1u << in->dst;
+		break;
+	case S_NEG:
+	case S_END:
+		u |= 1u << in->dst;
+		d |= 1u << in->dst;
+		break;
+	case S_LDDW:
+		d |= 1u << in->dst;
+		break;
+	case S_LD_ABS:
+		u |= 1u << 6;
+		d |= clob;
+		break;
+	case S_LD_IND:
+		u |= 1u << 6 | 1u << in->src;
+		d |= clob;
+		break;
+	case S_LDX:
+		u |= 1u << in->src;
+		d |= 1u << in->dst;
+		break;
+	case S_ST:
+		u |= 1u << in->dst;
+		break;
+	case S_STX:
+		u |= 1u << in->dst | 1u << in->src;
+		break;
+	case S_ATOMIC:
+		u |= 1u << in->dst | 1u << in->src;
+		if (ri->flags & F_R0) {
+			u |= 1u;
+			d |= 1u;
+		} else if (ri->flags & F_FETCH) {
+			d |= 1u << in->src;
+		}
+		break;
+	case S_JCOND_K:
+		u |= 1u << in->dst;
+		break;
+	case S_JCOND_X:
+		u |= 1u << in->dst | 1u << in->src;
+		break;
+	case S_CALL:
+	case S_CALL_LOCAL:
+	case S_CALL_KFUNC:
+		u |= args;
+		d |= clob;
+		break;
+	case S_CALLX:
+		u |= args | 1u << in->dst;
+		d |= clob;
+		break;
+	case S_EXIT:
+		u |= 1u;
+		break;
+	default:
+		break;
+	}
+	*use = u & 0x7ff;
+	*def = d & 0x7ff;
+}
+
+/* Successors of i inside its subprogram: up to 2. */
+static int succs(const struct venv *env, uint32_t i, uint32_t out[2])
+{
+	const struct isa_insn *in = &env->insn[i];
+	unsigned s = isa_info[in->op].shape;
+	switch (s) {
+	case S_EXIT:
+		return 0;
+	case S_JA:
+	case S_JA32:
+		out[0] = in->target;
+		return 1;
+	case S_JCOND_K:
+	case S_JCOND_X:
+		out[0] = i + 1;
+		out[1] = in->target;
+		return 2;
+	case S_LDDW:
+		out[0] = i + 2;
+		return 1;
+	default:
+		out[0] = i + 1;
+		return 1;
+	}
+}
+
+static int compute_liveness(struct venv *env)
+{
+	uint32_t n = (uint32_t)env->n;
+	uint16_t *use = calloc(n, sizeof(*use)), *def = calloc(n, sizeof(*def));
+	if (!use || !def) {
+		free(use);
+		free(def);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (env->insn[i].op != ISA_OP_INVALID)
+			use_def(env, i, &use[i], &def[i]);
+	memset(env->live, 0, n * sizeof(*env->live));
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (uint32_t k = n; k-- > 0;) {
+			if (env->insn[k].op == ISA_OP_INVALID)
+				continue;
+			uint32_t sx[2];
+			int ns = succs(env, k, sx);
+			uint16_t out = 0;
+			for (int j = 0; j < ns; j++)
+				if (sx[j] < n)
+					out |= env->live[sx[j]];
+			uint16_t in = (uint16_t)(use[k] | (out & ~def[k]));
+			if (in != env->live[k]) {
+				env->live[k] = in;
+				changed = true;
+			}
+		}
+	}
+	free(use);
+	free(def);
+	return 0;
+}
+
+int vrf_check_cfg(struct venv *env)
+{
+	uint32_t n = (uint32_t)env->n;
+	/* subprogram starts */
+	uint32_t *starts = malloc((n + 1) * sizeof(*starts));
+	if (!starts)
+		return -ENOMEM;
+	uint32_t ns = 0;
+	starts[ns++] = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct isa_insn *in = &env->insn[i];
+		if (in->op == ISA_OP_INVALID)
+			continue;
+		if (isa_info[in->op].shape == S_CALL_LOCAL)
+			starts[ns++] = in->target;
+		else if (is_func_lddw(in)) {
+			int64_t t = (int64_t)i + 1 + in->imm;
+			if (t < 0 || t >= (int64_t)n || env->insn[t].op == ISA_OP_INVALID) {
+				free(starts);
+				env->insn_idx = i;
+				return vrf_reject(env, -EINVAL, "lddw func: target %lld is not an instruction",
+						  (long long)t);
+			}
+			starts[ns++] = (uint32_t)t;
+		}
+	}
+	qsort(starts, ns, sizeof(*starts), cmp_u32);
+	uint32_t u = 0;
+	for (uint32_t i = 0; i < ns; i++)
+		if (!u || starts[u - 1] != starts[i])
+			starts[u++] = starts[i];
+	env->nsub = u;
+	env->sub = calloc(u, sizeof(*env->sub));
+	if (!env->sub) {
+		free(starts);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < u; i++) {
+		env->sub[i].start = starts[i];
+		env->sub[i].end = i + 1 < u ? starts[i + 1] : n;
+	}
+	free(starts);
+	for (uint32_t s = 0; s < env->nsub; s++)
+		for (uint32_t i = env->sub[s].start; i < env->sub[s].end; i++)
+			env->insn_sub[i] = (uint16_t)s;
+
+	/* jumps stay inside; subprograms end with exit or goto */
+	for (uint32_t s = 0; s < env->nsub; s++) {
+		struct vsub *sp = &env->sub[s];
+		uint32_t last = sp->end - 1;
+		if (env->insn[last].op == ISA_OP_INVALID && last > sp->start)
+			last--;
+		for (uint32_t i = sp->start; i < sp->end; i++) {
+			const struct isa_insn *in = &env->insn[i];
+			if (in->op == ISA_OP_INVALID)
+				continue;
+			if (isa_is_jump(in->op) && (in->target < sp->start || in->target >= sp->end)) {
+				env->insn_idx = i;
+				return vrf_reject(env, -EINVAL,
+						  "jump out of range from insn %u to %u (outside its function "
+						  "[%u, %u))",
+						  i, in->target, sp->start, sp->end);
+			}
+		}
+		unsigned ls = isa_info[env->insn[last].op].shape;
+		if (env->insn[last].op == ISA_OP_INVALID || (ls != S_EXIT && ls != S_JA && ls != S_JA32)) {
+			env->insn_idx = last;
+			return vrf_reject(env, -EINVAL,
+					  "last insn is not an exit or jmp: function [%u, %u) would fall "
+					  "through",
+					  sp->start, sp->end);
+		}
+	}
+
+	/* reachability inside each subprogram */
+	uint8_t *seen = calloc(n, 1);
+	uint32_t *work = malloc(n * sizeof(*work));
+	if (!seen || !work) {
+		free(seen);
+		free(work);
+		return -ENOMEM;
+	}
+	for (uint32_t s = 0; s < env->nsub; s++) {
+		uint32_t top = 0;
+		work[top++] = env->sub[s].start;
+		seen[env->sub[s].start] = 1;
+		while (top) {
+			uint32_t i = work[--top];
+			uint32_t sx[2];
+			int k = succs(env, i, sx);
+			for (int j = 0; j < k; j++) {
+				if (sx[j] >= n || seen[sx[j]])
+					continue;
+				seen[sx[j]] = 1;
+				work[top++] = sx[j];
+			}
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (env->insn[i].op == ISA_OP_INVALID)
+			continue;
+		if (!seen[i]) {
+			free(seen);
+			free(work);
+			env->insn_idx = i;
+			return vrf_reject(env, -EINVAL, "unreachable insn %u: no path from the start of its "
+					  "function reaches it", i);
+		}
+	}
+	free(seen);
+	free(work);
+
+	/* prune points */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct isa_insn *in = &env->insn[i];
+		if (in->op == ISA_OP_INVALID)
+			continue;
+		unsigned s = isa_info[in->op].shape;
+		if (isa_is_jump(in->op)) {
+			env->prune_point[in->target] = 1;
+			if (isa_is_cond_jump(in->op) && i + 1 < n)
+				env->prune_point[i + 1] = 1;
+		}
+		if ((s == S_CALL || s == S_CALL_LOCAL) && i + 1 < n)
+			env->prune_point[i + 1] = 1;
+	}
+	return compute_liveness(env);
+}
+
+/* ---- stack depth of call chains -------------------------------------------- */
+
+static uint32_t round16(uint32_t v) { return (v + 15) & ~15u; }
+
+struct chain {
+	uint32_t depth[VRF_MAX_FRAMES + 1];
+	uint32_t frames;
+};
+
+static int walk_chain(struct venv *env, uint32_t s, uint32_t total, uint32_t frames,
+		      uint8_t *on_path, uint32_t callsite)
+{
+	struct vsub *sp = &env->sub[s];
+	uint32_t here = round16(sp->stack_depth);
+	if (sp->has_tail_call && frames > 1 && total >= 256) {
+		env->insn_idx = callsite;
+		return vrf_reject(env, -EACCES,
+				  "tail_calls are not allowed when call stack of previous frames is %u "
+				  "bytes. Too large",
+				  total);
+	}
+	total += here;
+	if (total > env->max_stack)
+		env->max_stack = total;
+	if (total > BPFBOX_STACK_SIZE) {
+		env->insn_idx = callsite;
+		return vrf_reject(env, -EACCES,
+				  "combined stack size of %u calls is %u. Too large (limit %d bytes for "
+				  "a whole call chain)",
+				  frames, total, BPFBOX_STACK_SIZE);
+	}
+	on_path[s] = 1;
+	for (uint32_t i = sp->start; i < sp->end; i++) {
+		const struct isa_insn *in = &env->insn[i];
+		if (in->op == ISA_OP_INVALID)
+			continue;
+		int callee = -1;
+		if (isa_info[in->op].shape == S_CALL_LOCAL)
+			callee = vrf_find_subprog(env, in->target);
+		else if (is_func_lddw(in))
+			callee = vrf_find_subprog(env, (uint32_t)((int64_t)i + 1 + in->imm));
+		if (callee < 0 || on_path[callee])
+			continue;
+		if (frames + 1 > VRF_MAX_FRAMES) {
+			on_path[s] = 0;
+			env->insn_idx = i;
+			return vrf_reject(env, -E2BIG, "the call stack of %u frames is too deep (limit %d)",
+					  frames + 1, VRF_MAX_FRAMES);
+		}
+		int err = walk_chain(env, (uint32_t)callee, total, frames + 1, on_path, i);
+		if (err) {
+			on_path[s] = 0;
+			return err;
+		}
+	}
+	on_path[s] = 0;
+	return 0;
+}
+
+int vrf_check_stack_depth(struct venv *env)
+{
+	uint8_t *on_path = calloc(env->nsub, 1);
+	if (!on_path)
+		return -ENOMEM;
+	int err = walk_chain(env, 0, 0, 1, on_path, 0);
+	free(on_path);
+	return err;
+}
