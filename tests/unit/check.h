@@ -13,7 +13,7 @@
 #include <string.h>
 #include <inttypes.h>
 
-static int check_passed, check_failed;
+static int check_passed __attribute__((unused)), check_failed __attribute__((unused));
 
 #define CHECK(cond, ...)                                                   \
 	do {                                                               \
@@ -33,7 +33,7 @@ static int check_passed, check_failed;
 /* Quiet variant for loops over many cases: prints only failures (at most
  * `CHECK_QUIET_MAX` of them) and counts successes. */
 #define CHECK_QUIET_MAX 20
-static int check_quiet_reported;
+static int check_quiet_reported __attribute__((unused));
 #define CHECK_QUIET(cond, ...)                                             \
 	do {                                                               \
 		if (cond) {                                                \
