@@ -13,6 +13,7 @@
  *   @expect ACCEPT             or: @expect REJECT <substring of the reason>
  *   @why <why it passes or fails, in words>
  *   @kernel-skip <why the kernel cannot judge it>
+ *   @hex b7 00 00 00 ...       raw instruction bytes instead of assembly
  *       r0 = 0                 everything else: assembly (llvm syntax)
  *       exit
  *
@@ -50,6 +51,7 @@ struct vec {
 	char why[256];
 	char kernel_skip[160];
 	char *text;  /* assembly */
+	char hex[1024]; /* or raw instructions as hex bytes */
 	size_t textlen, textcap;
 	struct bpfbox_insn *insns;
 	size_t n;
@@ -188,6 +190,9 @@ static int vec_parse_file(struct vecset *set, const char *path, const char *shor
 			}
 		} else if (!strcmp(t, "@why")) {
 			snprintf(cur->why, sizeof(cur->why), "%s", arg);
+		} else if (!strcmp(t, "@hex")) {
+			size_t l = strlen(cur->hex);
+			snprintf(cur->hex + l, sizeof(cur->hex) - l, "%s ", arg);
 		} else if (!strcmp(t, "@kernel-skip")) {
 			snprintf(cur->kernel_skip, sizeof(cur->kernel_skip), "%s", arg[0] ? arg : "skip");
 		} else {
@@ -241,6 +246,32 @@ static int vec_load_dir(struct vecset *set, const char *dir)
 		}
 		char logbuf[512] = "";
 		struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
+		if (v->hex[0]) {
+			size_t cap = strlen(v->hex) / 2 / 8 + 1, k = 0;
+			uint8_t *b = calloc(cap * 8, 1);
+			char *p = v->hex, *ep;
+			while (*p) {
+				unsigned long x = strtoul(p, &ep, 16);
+				if (ep == p)
+					break;
+				if (k < cap * 8)
+					b[k++] = (uint8_t)x;
+				p = ep;
+			}
+			v->n = k / 8;
+			v->insns = calloc(v->n ? v->n : 1, sizeof(*v->insns));
+			for (size_t s = 0; s < v->n; s++) {
+				const uint8_t *q = b + s * 8;
+				v->insns[s].code = q[0];
+				v->insns[s].dst = q[1] & 0xf;
+				v->insns[s].src = q[1] >> 4;
+				v->insns[s].off = (int16_t)(q[2] | q[3] << 8);
+				v->insns[s].imm = (int32_t)((uint32_t)q[4] | (uint32_t)q[5] << 8 |
+							    (uint32_t)q[6] << 16 | (uint32_t)q[7] << 24);
+			}
+			free(b);
+			continue;
+		}
 		if (!v->text)
 			vec_append_text(v, "");
 		if (bpfbox_asm__assemble(v->text, v->textlen, BPFBOX_SYNTAX_AUTO, &v->insns, &v->n, &log))

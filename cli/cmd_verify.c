@@ -1,0 +1,318 @@
+/* bpfbox — cli/cmd_verify.c: `bpfbox verify`, the static verifier's face.
+ *
+ *   bpfbox verify PROG [--section S | --prog NAME] [--type TYPE] [--ctx-size N]
+ *                 [--attach N] [--map IDX=TYPE:KEY:VALUE:MAX]... [--license L]
+ *                 [--stats] [-v | -vv]
+ *
+ * PROG is what cli_load_prog reads (raw instructions, hex, assembly) or an
+ * ELF object / .bpf.c source, whose program type, license and maps come
+ * from the object (cli_verify_object_prog, also used by the commands that
+ * verify before running).  Raw programs describe their maps with --map
+ * (`r1 = map_fd(IDX) ll` names map IDX) and their type with --type.
+ * Exit 0 accepted, 1 rejected (the one-line reason on stderr), 2 bad input
+ * or usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "cli.h"
+#include "objload.h"
+#include "bpfbox/insn.h"
+#include "bpfbox/verify.h"
+#include "bpfbox/object.h"
+#include "bpfbox/prog_types.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bpfbox verify PROG [--section S | --prog NAME] [--type TYPE] [--ctx-size N]\n"
+		"                     [--attach N] [--map IDX=TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES]...\n"
+		"                     [--license L] [--stats] [-v | -vv]\n"
+		"  Proves PROG safe the way the Linux kernel's verifier does for root, or\n"
+		"  says why not: the first line on stderr names the instruction, the\n"
+		"  register or stack slot and the reason.\n"
+		"  PROG         an ELF object or .bpf.c source (type, license and maps from\n"
+		"               the object), or raw instructions / hex / assembly (\"-\" = stdin)\n"
+		"  --section S, --prog NAME   which program of an object (default: the first)\n"
+		"  --type TYPE  program type of a raw program: socket_filter (default), xdp,\n"
+		"               sched_cls, sched_act, tracepoint, raw_tracepoint, kprobe,\n"
+		"               perf_event, cgroup_skb, syscall, unspec (bpfbox's raw\n"
+		"               convention: r1 = memory of --ctx-size bytes, r2 = its length)\n"
+		"  --ctx-size N tracepoint record size, syscall ctx size, unspec memory size\n"
+		"  --attach N   expected attach type (cgroup_skb: 0 ingress, 1 egress)\n"
+		"  --map IDX=TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:flags=N][:rdonly][:lock=OFF]\n"
+		"               map IDX of a raw program (TYPE: hash, array, percpu_array,\n"
+		"               prog_array, ringbuf (sizes 0:0:SIZE), lru_hash, queue, ...);\n"
+		"               repeat in IDX order 0, 1, ...\n"
+		"  --license L  license of a raw program (default GPL)\n"
+		"  --stats      print processed instructions, states and time on stdout\n"
+		"  -v, -vv      the path taken and the state at each instruction (kernel notation)\n"
+		"exit status: 0 accepted, 1 rejected, 2 bad input or usage\n");
+}
+
+/* ---- objects: map descriptions from the object's definitions ------------ */
+
+struct objmaps {
+	struct bpfbox_object *obj;
+	struct bpfbox_map_desc inner[64];
+	void *zero;
+};
+
+static int32_t spin_lock_off(const struct bpfbox_object *obj, uint32_t type_id)
+{
+	const struct btf *btf = bpfbox_object__btf(obj);
+	if (!btf || !type_id)
+		return -1;
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
+	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_struct(t))
+		return -1;
+	const struct btf_member *m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		const struct btf_type *mt = btf__type_by_id(btf, m->type);
+		if (mt && btf_is_struct(mt) && !strcmp(btf__name_by_offset(btf, mt->name_off), "bpf_spin_lock"))
+			return (int32_t)(btf_member_bit_offset(t, i) / 8);
+	}
+	return -1;
+}
+
+static void def_to_desc(struct objmaps *om, const struct bpfbox_obj_map_def *d,
+			struct bpfbox_map_desc *out, int depth)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = d->type;
+	out->key_size = d->key_size;
+	out->value_size = d->value_size;
+	out->max_entries = d->max_entries;
+	out->map_flags = d->map_flags;
+	out->name = d->name;
+	out->spin_lock_off = spin_lock_off(om->obj, d->btf_value_type);
+	if (d->kind == 2 /* DATA */ && d->section && !strncmp(d->section, ".rodata", 7)) {
+		if (!d->init) {
+			free(om->zero);
+			om->zero = calloc(1, d->value_size ? d->value_size : 1);
+		}
+		out->rodata = d->init ? d->init : om->zero;
+		out->map_flags |= 1u << 7; /* BPF_F_RDONLY_PROG, frozen by libbpf */
+	}
+	if (d->inner >= 0 && depth < 4 && (size_t)depth < sizeof(om->inner) / sizeof(om->inner[0])) {
+		for (size_t i = 0; i < bpfbox_object__map_count(om->obj); i++) {
+			struct bpfbox_obj_map *m = bpfbox_object__map(om->obj, i);
+			if (bpfbox_obj_map__index(m) == d->inner) {
+				def_to_desc(om, bpfbox_obj_map__def(m), &om->inner[depth], depth + 1);
+				out->inner = &om->inner[depth];
+				break;
+			}
+		}
+	}
+}
+
+static int obj_map_info(void *ud, unsigned src, int32_t imm, int32_t next_imm,
+			struct bpfbox_map_desc *out)
+{
+	struct objmaps *om = ud;
+	(void)src;
+	(void)next_imm;
+	for (size_t i = 0; i < bpfbox_object__map_count(om->obj); i++) {
+		struct bpfbox_obj_map *m = bpfbox_object__map(om->obj, i);
+		if (bpfbox_obj_map__index(m) == imm) {
+			def_to_desc(om, bpfbox_obj_map__def(m), out, 0);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int cli_verify_object_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p,
+			   struct bpfbox_log *log, struct bpfbox_verify_stats *stats)
+{
+	size_t n = 0;
+	const struct bpfbox_insn *insns = bpfbox_obj_prog__insns(p, &n);
+	struct objmaps om = { .obj = obj };
+	BPFBOX_OPTS(bpfbox_verify_opts, o, .prog_type = bpfbox_obj_prog__type(p),
+		    .license = bpfbox_object__license(obj), .log = log, .map_info = obj_map_info,
+		    .map_ud = &om);
+	if (!o.license || !o.license[0])
+		o.license = "";
+	int err = bpfbox_verify(insns, n, &o, stats);
+	free(om.zero);
+	return err;
+}
+
+/* ---- raw programs ---------------------------------------------------------- */
+
+#define MAX_MAPS 64
+struct rawmaps {
+	unsigned n;
+	struct bpfbox_map_desc d[MAX_MAPS];
+	bool set[MAX_MAPS];
+};
+
+static int raw_map_info(void *ud, unsigned src, int32_t imm, int32_t next_imm,
+			struct bpfbox_map_desc *out)
+{
+	struct rawmaps *rm = ud;
+	(void)src;
+	(void)next_imm;
+	if (imm < 0 || (unsigned)imm >= MAX_MAPS || !rm->set[imm])
+		return -ENOENT;
+	*out = rm->d[imm];
+	return 0;
+}
+
+/* Trace lines and the rejection go through here: -v lines to stdout, the
+ * first ERROR line kept for stderr. */
+struct sink {
+	char first[1024];
+	bool have;
+};
+
+static void log_line(void *ud, int level, const char *line)
+{
+	struct sink *s = ud;
+	if (level == BPFBOX_LOG_ERROR && !s->have) {
+		snprintf(s->first, sizeof(s->first), "%s", line);
+		s->have = true;
+	}
+	if (level > BPFBOX_LOG_ERROR)
+		printf("%s\n", line);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	const char *path = NULL, *section = NULL, *pname = NULL, *type = NULL, *license = NULL;
+	uint32_t ctx_size = 0;
+	int attach = 0, verbose = 0;
+	bool stats = false, attach_set = false;
+	static struct rawmaps rm;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return CLI_EXIT_OK;
+		} else if (!strcmp(a, "--section") && more) {
+			section = argv[++i];
+		} else if (!strcmp(a, "--prog") && more) {
+			pname = argv[++i];
+		} else if (!strcmp(a, "--type") && more) {
+			type = argv[++i];
+		} else if (!strcmp(a, "--license") && more) {
+			license = argv[++i];
+		} else if (!strcmp(a, "--ctx-size") && more) {
+			char *e;
+			unsigned long v = strtoul(argv[++i], &e, 0);
+			if (*e || v > 0xffffffffu) {
+				cli_err("verify", "--ctx-size: '%s' is not a size", argv[i]);
+				return CLI_EXIT_USAGE;
+			}
+			ctx_size = (uint32_t)v;
+		} else if (!strcmp(a, "--attach") && more) {
+			attach = atoi(argv[++i]);
+			attach_set = true;
+		} else if (!strcmp(a, "--map") && more) {
+			unsigned idx;
+			struct bpfbox_map_desc d;
+			char why[256];
+			if (bpfbox_map_desc__parse(argv[++i], &idx, &d, why, sizeof(why))) {
+				cli_err("verify", "--map: %s", why);
+				return CLI_EXIT_USAGE;
+			}
+			if (idx >= MAX_MAPS || idx != rm.n) {
+				cli_err("verify", "--map: give maps in index order 0, 1, ... (got %u, expected %u)",
+					idx, rm.n);
+				return CLI_EXIT_USAGE;
+			}
+			rm.d[idx] = d;
+			rm.set[idx] = true;
+			rm.n++;
+		} else if (!strcmp(a, "--stats")) {
+			stats = true;
+		} else if (!strcmp(a, "-v")) {
+			verbose = verbose < 1 ? 1 : verbose;
+		} else if (!strcmp(a, "-vv")) {
+			verbose = 2;
+		} else if (a[0] == '-' && a[1]) {
+			cli_err("verify", "unknown option '%s' (see bpfbox verify --help)", a);
+			return CLI_EXIT_USAGE;
+		} else if (!path) {
+			path = a;
+		} else {
+			cli_err("verify", "more than one PROG ('%s' and '%s')", path, a);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	struct sink sink = { .have = false };
+	struct bpfbox_log log = { .level = verbose ? BPFBOX_LOG_TRACE : BPFBOX_LOG_ERROR,
+				  .fn = log_line, .ud = &sink };
+	struct bpfbox_verify_stats st = { .sz = sizeof(st) };
+	int err;
+	if (strcmp(path, "-") && (cli_is_object(path) || cli_is_bpf_c(path))) {
+		char why[512];
+		struct bpfbox_object *obj;
+		cli_quiet_libbpf();
+		if (cli_open_object(path, verbose > 0, &obj, why, sizeof(why))) {
+			cli_err("verify", "%s", why);
+			return CLI_EXIT_USAGE;
+		}
+		struct bpfbox_obj_prog *p = cli_pick_prog(obj, section, pname, why, sizeof(why));
+		if (!p) {
+			cli_err("verify", "%s", why);
+			bpfbox_object__free(obj);
+			return CLI_EXIT_USAGE;
+		}
+		if (type || rm.n || attach_set || license)
+			fprintf(stderr, "bpfbox verify: note: --type/--map/--attach/--license are ignored for "
+				"objects (the object says)\n");
+		err = cli_verify_object_prog(obj, p, &log, &st);
+		bpfbox_object__free(obj);
+	} else {
+		if (section || pname) {
+			cli_err("verify", "--section/--prog select a program of an object; %s is not one", path);
+			return CLI_EXIT_USAGE;
+		}
+		int pt = BPFBOX_PROG_TYPE_SOCKET_FILTER;
+		if (type) {
+			pt = !strcmp(type, "unspec") ? 0 : bpfbox_prog_type__from_name(type);
+			if (pt < 0) {
+				cli_err("verify", "--type: unknown program type '%s'", type);
+				return CLI_EXIT_USAGE;
+			}
+		}
+		struct bpfbox_insn *insns;
+		size_t n;
+		char why[512];
+		if (cli_load_prog(path, &insns, &n, why, sizeof(why))) {
+			cli_err("verify", "%s", why);
+			return CLI_EXIT_USAGE;
+		}
+		BPFBOX_OPTS(bpfbox_verify_opts, o, .prog_type = pt, .ctx_size = ctx_size,
+			    .expected_attach_type = attach, .license = license ? license : "GPL",
+			    .log = &log, .map_info = raw_map_info, .map_ud = &rm);
+		err = bpfbox_verify(insns, n, &o, &st);
+		free(insns);
+	}
+	if (stats)
+		printf("processed %llu insns, %llu states (peak %llu), %llu pruned, stack %u bytes, %llu us\n",
+		       (unsigned long long)st.insns_processed, (unsigned long long)st.states,
+		       (unsigned long long)st.peak_states, (unsigned long long)st.pruned, st.max_stack,
+		       (unsigned long long)(st.time_ns / 1000));
+	if (err == -ENOMEM) {
+		cli_err("verify", "out of memory");
+		return CLI_EXIT_USAGE;
+	}
+	if (err) {
+		cli_err("verify", "%s", sink.have ? sink.first : "rejected");
+		return CLI_EXIT_NO;
+	}
+	if (verbose)
+		printf("accepted\n");
+	return CLI_EXIT_OK;
+}
