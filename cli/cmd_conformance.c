@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bpfbox/jit.h"
 #include "bpfbox/vm.h"
 #include "cli.h"
 
@@ -28,7 +29,7 @@ static void usage(FILE *f)
 		   "  the program's bytes as hex on stdin, the input memory as one hex argument.\n"
 		   "  Prints r0 in hex and exits 0, or prints one error line and exits 1.\n"
 		   "  --interp   use the interpreter\n"
-		   "  --jit      use the JIT compiler\n"
+		   "  --jit      compile to native code first (checked mode; a JIT failure is an error)\n"
 		   "  --dispatch goto|switch   interpreter dispatch build (default goto)\n"
 		   "  --elf      stdin holds an ELF object instead of raw instructions\n");
 }
@@ -65,10 +66,6 @@ int cmd_conformance(int argc, char **argv)
 	}
 	if (elf) {
 		printf("ELF input is not supported yet\n");
-		return CLI_EXIT_NO;
-	}
-	if (engine == BPFBOX_ENGINE_JIT) {
-		printf("JIT not available\n");
 		return CLI_EXIT_NO;
 	}
 	size_t text_len;
@@ -115,6 +112,15 @@ int cmd_conformance(int argc, char **argv)
 		logbuf[strcspn(logbuf, "\n")] = 0;
 		printf("%s\n", logbuf[0] ? logbuf : strerror(-err));
 		goto out;
+	}
+	if (engine == BPFBOX_ENGINE_JIT) {
+		/* the program is unverified: checked-mode native code */
+		BPFBOX_OPTS(bpfbox_jit_opts, jopts, .log = &log);
+		if ((err = bpfbox_prog__jit(prog, &jopts))) {
+			logbuf[strcspn(logbuf, "\n")] = 0;
+			printf("%s\n", logbuf[0] ? logbuf : strerror(-err));
+			goto out;
+		}
 	}
 	BPFBOX_OPTS(bpfbox_run_opts, ropts, .mem = mem, .mem_len = mem_len, .engine = engine,
 		    .log = &log);

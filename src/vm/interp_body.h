@@ -31,7 +31,10 @@ int INTERP_NAME(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0_o
 	reg[10] = (uint64_t)(uintptr_t)(ex->stack + VM_STACK_BYTES);
 #if INTERP_CHECKED
 	uint64_t budget = ex->budget;
-	memset(ex->stack + VM_STACK_BYTES - BPFBOX_STACK_SIZE, 0, BPFBOX_STACK_SIZE);
+	/* ex->tail_calls > 0 only when JIT code hands a tail call to the
+	 * interpreter: the stack carries over, as in a tail call here. */
+	if (!ex->tail_calls)
+		memset(ex->stack + VM_STACK_BYTES - BPFBOX_STACK_SIZE, 0, BPFBOX_STACK_SIZE);
 	ex->stack_lo = reg[10] - BPFBOX_STACK_SIZE;
 	ex->stack_hi = reg[10];
 #endif

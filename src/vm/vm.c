@@ -214,6 +214,17 @@ BPFBOX_API int bpfbox_prog__run(struct bpfbox_prog *prog, const struct bpfbox_ru
 		uint64_t v = jit->entry(r1, r2, &ex);
 		if (ex.err)
 			return ex.err;
+		if (ex.tail_target) {
+			/* JIT code follows tail calls into other JIT code itself;
+			 * it hands back one whose target has no code this run may
+			 * use, with the context (r1) as its result.  The
+			 * interpreter continues there. */
+			ex.prog = ex.tail_target;
+			ex.tail_target = NULL;
+			ex.stop = 0;
+			return (checked ? vm_interp_goto_checked : vm_interp_goto_unchecked)(&ex, v, 0,
+											    r0);
+		}
 		*r0 = v;
 		return 0;
 	}
