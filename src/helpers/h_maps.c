@@ -28,6 +28,13 @@ static bool is_map_in_map(uint32_t t)
 	return t == BPFBOX_MAP_TYPE_ARRAY_OF_MAPS || t == BPFBOX_MAP_TYPE_HASH_OF_MAPS;
 }
 
+/* The CPU copy a program touches: the running CPU for per-CPU maps, 0 for
+ * the others (whose single value must not be offset by a CPU index). */
+static uint32_t map_cpu(struct bpfbox_exec *ex, struct bpfbox_map *m)
+{
+	return is_percpu(bpfbox_map__type(m)) ? hlp_cpu(ex, bpfbox_map__nr_cpus(m)) : 0;
+}
+
 #define MAP_OR_RET(m, r, name, ret)                 \
 	struct bpfbox_map *m = hlp_map(ex, (r), name); \
 	if (!m)                                         \
@@ -43,7 +50,7 @@ uint64_t hlp_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 	uint32_t t = bpfbox_map__type(m);
 	if (is_map_in_map(t))
 		return (uint64_t)(uintptr_t)bpfbox_map__get_ptr(m, key);
-	return (uint64_t)(uintptr_t)bpfbox_map__elem(m, key, hlp_cpu(ex, bpfbox_map__nr_cpus(m)));
+	return (uint64_t)(uintptr_t)bpfbox_map__elem(m, key, map_cpu(ex, m));
 }
 
 uint64_t hlp_map_lookup_percpu_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
@@ -66,7 +73,7 @@ uint64_t hlp_map_update_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 		return (uint64_t)-EFAULT;
 	return (uint64_t)(int64_t)bpfbox_map__update_elem(m, (const void *)(uintptr_t)r2,
 							  (const void *)(uintptr_t)r3, r4,
-							  hlp_cpu(ex, bpfbox_map__nr_cpus(m)));
+							  map_cpu(ex, m));
 }
 
 uint64_t hlp_map_delete_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -206,7 +213,7 @@ uint64_t hlp_for_each_map_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 	if (r4)
 		return (uint64_t)-EINVAL;
 	struct each_ud E = { .map = m, .ctx = r3, .flags = r4,
-			     .cpu = hlp_cpu(ex, bpfbox_map__nr_cpus(m)),
+			     .cpu = map_cpu(ex, m),
 			     .value_writable = !(bpfbox_map__flags(m) & BPFBOX_F_RDONLY_PROG) };
 	return (uint64_t)hlp_with_callback(ex, r2, "for_each_map_elem", each_body, &E);
 }

@@ -23,6 +23,7 @@
  * object created.
  */
 #include <string.h>
+#include <unistd.h>
 #include "obj.h"
 #include "bpfbox/maps.h"
 #include "bpfbox/helpers.h"
@@ -128,10 +129,14 @@ static int create_map(struct bpfbox_object *obj, struct bpfbox_obj_map *m, uint3
 		if (!inner)
 			return obj_err(obj, -EINVAL, "map '%s': inner map template missing", d->name);
 	}
-	/* Map names follow the kernel's character set; the object's names
-	 * (".rodata", "outer.inner") already do. */
+	/* libbpf sizes a perf event array without max_entries to the CPUs */
+	uint32_t max_entries = d->max_entries;
+	if (d->type == BPFBOX_MAP_TYPE_PERF_EVENT_ARRAY && !max_entries) {
+		long n = nr_cpus ? (long)nr_cpus : sysconf(_SC_NPROCESSORS_CONF);
+		max_entries = n > 0 ? (uint32_t)n : 1;
+	}
 	BPFBOX_OPTS(bpfbox_map_opts, mo, .type = d->type, .key_size = d->key_size,
-		    .value_size = d->value_size, .max_entries = d->max_entries,
+		    .value_size = d->value_size, .max_entries = max_entries,
 		    .map_flags = d->map_flags, .map_extra = d->map_extra, .name = d->name,
 		    .nr_cpus = nr_cpus, .inner_map = inner, .alloc = obj->alloc.fn,
 		    .alloc_ud = obj->alloc.ud, .log = log);
