@@ -262,7 +262,7 @@ int map_htab_check(const struct map_attr *a)
 		return map_reject(a, -BPFBOX_ENOTSUPP, "map_flags: LRU hashes are preallocated "
 				  "(NO_PREALLOC not supported)");
 	if (numa && (percpu || percpu_lru))
-		return map_reject(a, -EINVAL, "map_flags: NUMA_NODE on a per-CPU map");
+		return map_reject(a, -EINVAL, "map_flags: NUMA_NODE with per-CPU values or LRU lists");
 	if (a->max_entries == 0)
 		return map_reject(a, -EINVAL, "max_entries 0");
 	if (a->key_size == 0)
@@ -271,8 +271,9 @@ int map_htab_check(const struct map_attr *a)
 		return map_reject(a, -EINVAL, "value_size 0");
 	/* the kernel: the element (48-byte header) must fit one kmalloc */
 	if ((uint64_t)a->key_size + a->value_size >= MAP_KMALLOC_MAX - 48)
-		return map_reject(a, -E2BIG, "key_size + value_size %llu too big",
-				  (unsigned long long)a->key_size + a->value_size);
+		return map_reject(a, -E2BIG, "key_size + value_size %llu too big (at most %u)",
+				  (unsigned long long)a->key_size + a->value_size,
+				  MAP_KMALLOC_MAX - 48 - 1);
 	if (percpu && ROUND8(a->value_size) > MAP_PCPU_MIN_UNIT)
 		return map_reject(a, -E2BIG, "value_size %u above the per-CPU limit %u",
 				  a->value_size, MAP_PCPU_MIN_UNIT);

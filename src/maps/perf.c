@@ -111,7 +111,8 @@ static void put_record(uint8_t *p, uint32_t type, uint32_t size, const void *dat
 {
 	memcpy(p, &type, 4);
 	memcpy(p + 4, &size, 4);
-	memcpy(p + 8, data, data_len);
+	if (data_len)
+		memcpy(p + 8, data, data_len);
 	memset(p + 8 + data_len, 0, ROUND8(size) - data_len);
 }
 

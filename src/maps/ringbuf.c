@@ -246,7 +246,8 @@ BPFBOX_API int bpfbox_ringbuf__output(struct bpfbox_map *m, const void *data, ui
 	void *rec = bpfbox_ringbuf__reserve(m, size, 0);
 	if (!rec)
 		return -EAGAIN;
-	memcpy(rec, data, size);
+	if (size)
+		memcpy(rec, data, size);
 	return rb_commit(m, rec, flags, false);
 }
 

@@ -56,12 +56,14 @@ static int kcreate(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32
 	return fd < 0 ? -errno : fd;
 }
 
+static struct bpfbox_log *create_log; /* where ocreate's refusals go */
+
 static int ocreate(struct bpfbox_map **m, uint32_t type, uint32_t ks, uint32_t vs, uint32_t max,
 		   uint32_t flags, uint64_t extra, struct bpfbox_map *inner, const char *name)
 {
 	BPFBOX_OPTS(bpfbox_map_opts, o, .type = type, .key_size = ks, .value_size = vs,
 		    .max_entries = max, .map_flags = flags, .map_extra = extra,
-		    .nr_cpus = (uint32_t)ncpus, .inner_map = inner, .name = name);
+		    .nr_cpus = (uint32_t)ncpus, .inner_map = inner, .name = name, .log = create_log);
 	*m = NULL;
 	return bpfbox_map__new(m, &o);
 }
@@ -237,10 +239,18 @@ static void test_create_table(void)
 		int ifd;
 		make_inner(c->inner, &inner, &ifd);
 		const char *nm = c->name ? c->name : "t";
+		char lbuf[256] = "";
+		struct bpfbox_log log = { .buf = lbuf, .size = sizeof(lbuf) };
+		create_log = &log;
 		int o = ocreate(&m, c->type, c->ks, c->vs, c->max, c->flags, c->extra, inner, nm);
+		create_log = NULL;
 		bpfbox_map__free(m);
 		bpfbox_map__free(inner);
 		CHECK(o == c->want, "create %s: bpfbox %d, expected %d", c->what, o, c->want);
+		/* a refusal says why, in one line naming the map; success says nothing */
+		CHECK(o ? (strstr(lbuf, "map '") == lbuf && strchr(lbuf, '\n') == lbuf + strlen(lbuf) - 1)
+			: lbuf[0] == 0,
+		      "create %s: log \"%.*s\"", c->what, lbuf[0] ? (int)strlen(lbuf) - 1 : 0, lbuf);
 		ours_bad += o != c->want;
 		if (have_kernel) {
 			/* no template for a map-in-map: a closed fd (fd 0 would be stdin,
