@@ -14,6 +14,7 @@
 #include <time.h>
 #include "bpfbox/vm.h"
 #include "cli.h"
+#include "objload.h" /* [object layer] */
 
 static void usage(FILE *f)
 {
@@ -23,6 +24,8 @@ static void usage(FILE *f)
 		"  chunks on the thread CPU clock.  Prints one line:\n"
 		"    ns_per_run=<median chunk per run> result=<r0 as unsigned decimal>\n"
 		"  --interp      use the interpreter (the default until the JIT exists)\n"
+		"  --prog NAME, --section S  which program of an ELF object / .bpf.c source\n"
+		"                (FILE is then its packet or context, as for bpfbox run)\n"
 		"  --dispatch goto|switch  interpreter dispatch build (default goto)\n"
 		"exit status: 0 ok, 1 the program faulted, 2 bad input\n");
 }
@@ -43,6 +46,7 @@ static int cmp_u64(const void *a, const void *b)
 int cmd_bench(int argc, char **argv)
 {
 	const char *path = NULL, *mem_path = NULL;
+	const char *obj_prog = NULL, *obj_section = NULL; /* [object layer] */
 	unsigned long long iters = 0;
 	int engine = BPFBOX_ENGINE_INTERP;
 	for (int i = 1; i < argc; i++) {
@@ -59,6 +63,8 @@ int cmd_bench(int argc, char **argv)
 				cli_err("bench", "--iters takes a positive number, not '%s'", argv[i]);
 				return CLI_EXIT_USAGE;
 			}
+		} else if ((!strcmp(a, "--prog") || !strcmp(a, "--section")) && i + 1 < argc) {
+			*(a[2] == 'p' ? &obj_prog : &obj_section) = argv[++i]; /* [object layer] */
 		} else if (!strcmp(a, "--interp")) {
 			engine = BPFBOX_ENGINE_INTERP;
 		} else if (!strcmp(a, "--dispatch") && i + 1 < argc) {
@@ -83,10 +89,12 @@ int cmd_bench(int argc, char **argv)
 		cli_err("bench", "PROG, --mem FILE and --iters N are required (see bpfbox bench --help)");
 		return CLI_EXIT_USAGE;
 	}
-	char why[512];
+	char why[1024];
 	struct bpfbox_insn *insns = NULL;
 	size_t n = 0;
-	if (cli_load_prog(path, &insns, &n, why, sizeof(why))) {
+	/* [object layer] objects load with their maps and helpers (run_object.c) */
+	bool is_obj = cli_is_object(path);
+	if (!is_obj && cli_load_prog(path, &insns, &n, why, sizeof(why))) {
 		cli_err("bench", "%s", why);
 		return CLI_EXIT_USAGE;
 	}
@@ -101,19 +109,31 @@ int cmd_bench(int argc, char **argv)
 	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
 	struct bpfbox_vm *vm = NULL;
 	struct bpfbox_prog *prog = NULL;
+	struct cli_objprog *objprog = NULL; /* [object layer] */
 	int rc = CLI_EXIT_NO, err;
-	if ((err = bpfbox_vm__new(&vm, NULL))) {
+	if (is_obj) {
+		struct cli_objprog_opts oo = { .section = obj_section, .prog = obj_prog, .data = mem,
+					       .len = mem_len, .cpu = -1 };
+		if ((err = cli_objprog_open(path, &oo, &objprog, why, sizeof(why)))) {
+			cli_err("bench", "%s", why);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		prog = cli_objprog_prog(objprog);
+	} else if ((err = bpfbox_vm__new(&vm, NULL))) {
 		cli_err("bench", "cannot create the VM: %s", strerror(-err));
 		goto out;
 	}
 	BPFBOX_OPTS(bpfbox_prog_opts, popts, .log = &log, .name = path);
-	if ((err = bpfbox_prog__load(vm, insns, n, &popts, &prog))) {
+	if (!is_obj && (err = bpfbox_prog__load(vm, insns, n, &popts, &prog))) {
 		logbuf[strcspn(logbuf, "\n")] = 0;
 		cli_err("bench", "%s", logbuf[0] ? logbuf : strerror(-err));
 		goto out;
 	}
 	BPFBOX_OPTS(bpfbox_run_opts, ropts, .mem = mem, .mem_len = mem_len, .engine = engine,
 		    .log = &log);
+	if (objprog)
+		cli_objprog_prepare(objprog, &ropts); /* [object layer] */
 	uint64_t r0 = 0, per = iters / 10 ? iters / 10 : 1, warm = iters / 10 ? iters / 10 : 1;
 	for (uint64_t k = 0; k < warm; k++)
 		if ((err = bpfbox_prog__run(prog, &ropts, &r0)))
@@ -135,7 +155,10 @@ runerr:
 	logbuf[strcspn(logbuf, "\n")] = 0;
 	cli_err("bench", "%s", logbuf[0] ? logbuf : strerror(-err));
 out:
-	bpfbox_prog__free(prog);
+	if (objprog)
+		cli_objprog_free(objprog); /* [object layer]: owns prog */
+	else
+		bpfbox_prog__free(prog);
 	bpfbox_vm__free(vm);
 	free(insns);
 	free(mem);

@@ -33,9 +33,35 @@ struct bpfbox_obj_prog *cli_pick_prog(struct bpfbox_object *obj, const char *sec
 int cli_load_object_insns(const char *path, const char *section, struct bpfbox_insn **insns,
 			  size_t *n, char *err, size_t errsz);
 
-/* `bpfbox run` for objects (run_object.c): argv[0] is "run".  The lead's
- * cmd_run calls it when cli_is_object(PROG). */
+/* `bpfbox run` for objects (run_object.c): argv[0] is "run".  cmd_run
+ * calls it when cli_is_object(PROG). */
 int cli_run_object(int argc, char **argv);
+
+/* An object loaded (fresh env + VM, every map and program) to run one of
+ * its programs, with the context a run gives it: `data` is --ctx bytes
+ * (is_ctx) or --mem bytes — a packet, for packet programs, which then get
+ * the xdp_md / __sk_buff the kernel would build (run_object.c). */
+struct cli_objprog;
+struct bpfbox_run_opts;
+struct bpfbox_prog;
+struct cli_objprog_opts {
+	const char *section, *prog;
+	const uint8_t *data;
+	size_t len;
+	bool is_ctx;
+	int cpu;          /* -1: the running CPU */
+	FILE *trace_out;  /* NULL: stdout */
+	bool verbose;
+};
+int cli_objprog_open(const char *path, const struct cli_objprog_opts *o, struct cli_objprog **out,
+		     char *err, size_t errsz);
+/* Set ro's mem/pkt/hook for the next run (restoring the packet or copy of
+ * the memory as given, so every run starts alike). */
+void cli_objprog_prepare(struct cli_objprog *R, struct bpfbox_run_opts *ro);
+struct bpfbox_prog *cli_objprog_prog(const struct cli_objprog *R);
+struct bpfbox_object *cli_objprog_object(const struct cli_objprog *R);
+struct bpfbox_obj_prog *cli_objprog_obj_prog(const struct cli_objprog *R);
+void cli_objprog_free(struct cli_objprog *R);
 
 /* ---- saved maps (mapsjson.c) ---------------------------------------------- */
 

@@ -169,6 +169,124 @@ static int pkt_setup(struct pkt_ctx *P, const uint8_t *data, size_t len, bool xd
 	return 0;
 }
 
+/* ---- an object loaded to run one program (run, bench) ------------------------ */
+
+struct cli_objprog {
+	struct bpfbox_object *obj;
+	struct bpfbox_env *env;
+	struct bpfbox_vm *vm;
+	struct bpfbox_obj_prog *op;
+	struct bpfbox_hook_env hook;
+	struct pkt_ctx P;
+	uint8_t *data; /* --mem/--ctx bytes as given */
+	size_t len;
+	uint8_t *mem;  /* the run's copy (non-packet programs) */
+	bool packet;
+};
+
+void cli_objprog_free(struct cli_objprog *R)
+{
+	if (!R)
+		return;
+	bpfbox_object__free(R->obj);
+	bpfbox_vm__free(R->vm);
+	bpfbox_env__free(R->env);
+	if (R->P.base)
+		munmap(R->P.base, R->P.size);
+	free(R->data);
+	free(R->mem);
+	free(R);
+}
+
+int cli_objprog_open(const char *path, const struct cli_objprog_opts *o, struct cli_objprog **out,
+		     char *err, size_t errsz)
+{
+	struct cli_objprog *R = calloc(1, sizeof(*R));
+	if (!R) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	int e = cli_open_object(path, o->verbose, &R->obj, err, errsz);
+	if (e)
+		goto fail;
+	R->op = cli_pick_prog(R->obj, o->section, o->prog, err, errsz);
+	if (!R->op) {
+		e = -ENOENT;
+		goto fail;
+	}
+	BPFBOX_OPTS(bpfbox_env_opts, eo, .trace_out = o->trace_out);
+	BPFBOX_OPTS(bpfbox_vm_opts, vo);
+	if ((e = bpfbox_env__new(&R->env, &eo)))
+		goto nomem;
+	bpfbox_env__vm_opts(R->env, &vo);
+	if ((e = bpfbox_vm__new(&R->vm, &vo)) || (e = bpfbox_env__attach(R->env, R->vm)))
+		goto nomem;
+	char logbuf[2048] = "";
+	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
+	BPFBOX_OPTS(bpfbox_object_load_opts, lo, .log = &log);
+	if ((e = bpfbox_object__load(R->obj, R->vm, R->env, &lo))) {
+		logbuf[strcspn(logbuf, "\n")] = 0;
+		snprintf(err, errsz, "%s", logbuf[0] ? logbuf : strerror(-e));
+		goto fail;
+	}
+	R->hook.sz = sizeof(R->hook);
+	bpfbox_hook_env__self(&R->hook);
+	R->hook.cpu = o->cpu;
+	if (o->data) {
+		R->data = malloc(o->len ? o->len : 1);
+		R->mem = malloc(o->len ? o->len : 1);
+		if (!R->data || !R->mem)
+			goto nomem;
+		memcpy(R->data, o->data, o->len);
+		R->len = o->len;
+	}
+	int type = bpfbox_obj_prog__type(R->op);
+	R->packet = o->data && !o->is_ctx && is_packet_prog(type);
+	if (R->packet) {
+		if (pkt_setup(&R->P, R->data, R->len, type == BPFBOX_PROG_TYPE_XDP)) {
+			snprintf(err, errsz, "cannot map a packet buffer below 4 GiB (needed for the "
+					     "32-bit data/data_end context fields)");
+			e = -ENOMEM;
+			goto fail;
+		}
+		R->hook.pkt = &R->P.pkt;
+	}
+	*out = R;
+	return 0;
+nomem:
+	snprintf(err, errsz, "cannot create the VM: %s", strerror(e ? -e : ENOMEM));
+fail:
+	cli_objprog_free(R);
+	return e ? e : -ENOMEM;
+}
+
+struct bpfbox_object *cli_objprog_object(const struct cli_objprog *R) { return R->obj; }
+struct bpfbox_obj_prog *cli_objprog_obj_prog(const struct cli_objprog *R) { return R->op; }
+struct bpfbox_prog *cli_objprog_prog(const struct cli_objprog *R)
+{
+	return bpfbox_obj_prog__handle(R->op);
+}
+
+void cli_objprog_prepare(struct cli_objprog *R, struct bpfbox_run_opts *ro)
+{
+	ro->hook = &R->hook;
+	if (R->packet) { /* every run sees the packet as given */
+		struct pkt_ctx *P = &R->P;
+		P->pkt.meta = P->pkt.data = HEADROOM;
+		P->pkt.data_end = (uint32_t)(HEADROOM + R->len);
+		memcpy(P->pkt.buf + HEADROOM, R->data, R->len);
+		pkt_sync(P, &P->pkt);
+		ro->mem = P->base;
+		ro->mem_len = P->size;
+		ro->pkt = P->pkt.buf + P->pkt.data;
+		ro->pkt_len = R->len;
+	} else if (R->data) {
+		memcpy(R->mem, R->data, R->len);
+		ro->mem = R->mem;
+		ro->mem_len = R->len;
+	}
+}
+
 /* ---- the command ----------------------------------------------------------------- */
 
 struct run_args {
@@ -275,24 +393,12 @@ int cli_run_object(int argc, char **argv)
 		return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	char err[1024] = "";
 	int rc = CLI_EXIT_USAGE;
-	struct bpfbox_object *obj = NULL;
-	struct bpfbox_env *env = NULL;
-	struct bpfbox_vm *vm = NULL;
+	struct cli_objprog *R = NULL;
 	struct cli_mapset *in = NULL, *out = NULL;
 	uint8_t *membuf = NULL;
 	size_t memlen = 0;
-	struct pkt_ctx P = { 0 };
 	FILE *trace = NULL;
 
-	if (cli_open_object(A.path, A.verbose, &obj, err, sizeof(err))) {
-		cli_err(CMD, "%s", err);
-		goto out;
-	}
-	struct bpfbox_obj_prog *op = cli_pick_prog(obj, A.section, A.prog, err, sizeof(err));
-	if (!op) {
-		cli_err(CMD, "%s", err);
-		goto out;
-	}
 	const char *datafile = A.mem ? A.mem : A.ctx;
 	if (datafile) {
 		membuf = (uint8_t *)cli_read_file(datafile, &memlen);
@@ -305,25 +411,15 @@ int cli_run_object(int argc, char **argv)
 		cli_err(CMD, "%s: %s", A.trace_out, strerror(errno));
 		goto out;
 	}
-	BPFBOX_OPTS(bpfbox_env_opts, eo, .trace_out = trace);
-	if (bpfbox_env__new(&env, &eo)) {
-		cli_err(CMD, "out of memory");
+	struct cli_objprog_opts oo = { .section = A.section, .prog = A.prog, .data = membuf,
+				       .len = memlen, .is_ctx = A.ctx != NULL, .cpu = (int)A.cpu,
+				       .trace_out = trace, .verbose = A.verbose };
+	if (cli_objprog_open(A.path, &oo, &R, err, sizeof(err))) {
+		cli_err(CMD, "%s", err);
 		goto out;
 	}
-	BPFBOX_OPTS(bpfbox_vm_opts, vo);
-	bpfbox_env__vm_opts(env, &vo);
-	if (bpfbox_vm__new(&vm, &vo) || bpfbox_env__attach(env, vm)) {
-		cli_err(CMD, "cannot create the VM");
-		goto out;
-	}
-	char logbuf[4096] = "";
-	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
-	BPFBOX_OPTS(bpfbox_object_load_opts, lo, .log = &log);
-	if (bpfbox_object__load(obj, vm, env, &lo)) {
-		first_line(logbuf);
-		cli_err(CMD, "%s", logbuf[0] ? logbuf : "load failed");
-		goto out;
-	}
+	struct bpfbox_object *obj = cli_objprog_object(R);
+	struct bpfbox_obj_prog *op = cli_objprog_obj_prog(R);
 	if (A.maps_in) {
 		if (cli_mapset_load(A.maps_in, &in, err, sizeof(err)) ||
 		    cli_mapset_apply(in, obj, err, sizeof(err))) {
@@ -331,7 +427,7 @@ int cli_run_object(int argc, char **argv)
 			goto out;
 		}
 	}
-	struct bpfbox_prog *prog = bpfbox_obj_prog__handle(op);
+	struct bpfbox_prog *prog = cli_objprog_prog(R);
 	int type = bpfbox_obj_prog__type(op);
 	size_t ninsns;
 	bpfbox_obj_prog__insns(op, &ninsns);
@@ -353,39 +449,16 @@ int cli_run_object(int argc, char **argv)
 		}
 		engine = BPFBOX_ENGINE_JIT;
 	}
-	struct bpfbox_hook_env hook = { .sz = sizeof(hook) };
-	bpfbox_hook_env__self(&hook);
-	hook.cpu = (int32_t)A.cpu;
-	BPFBOX_OPTS(bpfbox_run_opts, ro, .engine = engine, .hook = &hook);
-	bool packet = A.mem && is_packet_prog(type);
-	if (packet) {
-		if (pkt_setup(&P, membuf, memlen, type == BPFBOX_PROG_TYPE_XDP)) {
-			cli_err(CMD, "cannot map a packet buffer below 4 GiB (needed for 32-bit "
-				     "data/data_end context fields)");
-			goto out;
-		}
-		hook.pkt = &P.pkt;
-		ro.mem = P.base;
-		ro.mem_len = P.size;
-		ro.pkt = P.pkt.buf + P.pkt.data;
-		ro.pkt_len = memlen;
-	} else if (membuf) {
-		ro.mem = membuf;
-		ro.mem_len = memlen;
-	}
+	char logbuf[4096] = "";
+	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
+	BPFBOX_OPTS(bpfbox_run_opts, ro, .engine = engine, .log = &log);
 	uint64_t r0 = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long long i = 0; i < A.repeat; i++) {
 		logbuf[0] = 0;
 		log.len = 0;
-		ro.log = &log;
-		if (packet) { /* every run sees the packet as given */
-			P.pkt.meta = P.pkt.data = HEADROOM;
-			P.pkt.data_end = (uint32_t)(HEADROOM + memlen);
-			memcpy(P.pkt.buf + HEADROOM, membuf, memlen);
-			pkt_sync(&P, &P.pkt);
-		}
+		cli_objprog_prepare(R, &ro);
 		int e = bpfbox_prog__run(prog, &ro, &r0);
 		if (e) {
 			first_line(logbuf);
@@ -425,11 +498,7 @@ out:
 	fflush(stdout);
 	cli_mapset_free(in);
 	cli_mapset_free(out);
-	bpfbox_object__free(obj);
-	bpfbox_vm__free(vm);
-	bpfbox_env__free(env);
-	if (P.base)
-		munmap(P.base, P.size);
+	cli_objprog_free(R);
 	free(membuf);
 	if (trace)
 		fclose(trace);
