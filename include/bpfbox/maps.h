@@ -218,8 +218,8 @@ BPFBOX_API int bpfbox_map__update(struct bpfbox_map *map, const void *key, const
 				  uint64_t flags);
 
 /* Delete `key`.  Returns 0, -ENOENT, -EINVAL (arrays, queues), -E2BIG
- * (prog_array/array_of_maps index out of range), -EOPNOTSUPP (bloom),
- * -EPERM, BPFBOX_ENOTSUPP. */
+ * (prog_array/array_of_maps index out of range), -EOPNOTSUPP (bloom; perf
+ * event array, whose slots are not fds here), -EPERM, BPFBOX_ENOTSUPP. */
 BPFBOX_API int bpfbox_map__delete(struct bpfbox_map *map, const void *key);
 
 /* The key after `key` (NULL or a key not in the map: the first key) into
@@ -308,8 +308,11 @@ BPFBOX_API void *bpfbox_map__elem(struct bpfbox_map *map, const void *key, uint3
 
 /* bpf_map_update_elem from a program: `value` is ONE value_size value; on a
  * per-CPU map it goes to `cpu`'s copy (a new element's other copies are
- * zeroed).  Queue/stack/bloom: push.  Returns like bpfbox_map__update,
- * -EPERM for BPFBOX_F_RDONLY_PROG maps, -EINVAL for cpu >= nr_cpus. */
+ * zeroed).  Returns like bpfbox_map__update, -EPERM for
+ * BPFBOX_F_RDONLY_PROG maps, -EINVAL for cpu >= nr_cpus and for queue,
+ * stack and bloom (programs push; the kernel's update op says -EINVAL),
+ * -EOPNOTSUPP for types programs cannot update (pointer maps, ringbuf,
+ * perf event array). */
 BPFBOX_API int bpfbox_map__update_elem(struct bpfbox_map *map, const void *key, const void *value,
 				       uint64_t flags, uint32_t cpu);
 /* bpf_map_delete_elem.  Returns like bpfbox_map__delete; -EPERM for

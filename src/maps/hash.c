@@ -34,6 +34,12 @@
  * rounds max_entries up to a multiple of nr_cpus like the kernel, but
  * keeps one common list.
  *
+ * bpf_for_each_map_elem walks the pool rather than the buckets, holding no
+ * lock while the callback runs (it may update or delete); like the
+ * kernel's RCU walk over preallocated elements, an element deleted and
+ * reused meanwhile may be visited with its new key.  The user-space
+ * iterator copies each bucket under its lock instead.
+ *
  * Iteration (get_next_key, batches) walks buckets in index order; the
  * kernel's order differs because its hash function and seed differ.
  * BPF_F_ZERO_SEED makes ours repeatable.
