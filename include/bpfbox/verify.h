@@ -73,7 +73,7 @@ struct bpfbox_verify_opts {
 	size_t sz;
 	int prog_type;          /* enum bpfbox_prog_type */
 	/* Context size: the tracepoint record size (0: the kernel's load-time
-	 * limit of 2048 bytes), the syscall program's ctx size (0: up to
+	 * limit of 8192 bytes), the syscall program's ctx size (0: up to
 	 * 65535), or for BPFBOX_PROG_TYPE_UNSPEC the size of the memory r1
 	 * points to (r2 then holds that constant; 0: r1 points to memory of
 	 * unknown size and every access through it is rejected). */

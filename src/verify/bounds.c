@@ -649,6 +649,23 @@ void vrf_scalar_alu(struct vreg *dst, const struct vreg *src, enum isa_op op)
 		vrf_mark_known(&zero, 0);
 		b = &zero;
 	}
+	/* What the kernel computes ranges for (is_safe_to_compute_dst_reg_range):
+	 * add, sub, neg, and, or, xor, mul, and shifts by a constant below the
+	 * width.  Division and modulo, and other shifts, give an unknown number
+	 * — not even constants are folded — and so do we, or we would accept
+	 * programs the kernel refuses. */
+	if (k == AL_DIV || k == AL_SDIV || k == AL_MOD || k == AL_SMOD) {
+		vrf_mark_unknown(dst);
+		return;
+	}
+	if (k == AL_LSH || k == AL_RSH || k == AL_ARSH) {
+		bool c = w32 ? tnum_is_const(tnum_subreg(b->var)) && b->u32min == b->u32max
+			     : tnum_is_const(b->var) && b->umin == b->umax;
+		if (!c || (w32 ? b->u32max : b->umax) >= w) {
+			vrf_mark_unknown(dst);
+			return;
+		}
+	}
 	/* constants fold exactly */
 	if (tnum_is_const(dst->var) && tnum_is_const(b->var)) {
 		bool ok;

@@ -50,7 +50,7 @@ enum {
 };
 enum { XDP_DATA = 0, XDP_DATA_END = 4, XDP_DATA_META = 8, XDP_EGRESS_IFINDEX = 20, XDP_SIZE = 24 };
 #define PT_REGS_SIZE 168 /* x86-64 struct pt_regs */
-#define PERF_MAX_TRACE_SIZE 2048
+#define PERF_MAX_TRACE_SIZE 8192 /* the kernel's since 6.x (was 2048) */
 #define MAX_FUNC_ARGS 12
 
 static bool in_field(int off, int lo, int size) { return off >= lo && off < lo + size; }
@@ -90,7 +90,7 @@ static bool skb_valid(int off, int size, enum vaccess t, uint8_t *ret_type)
 	if (in_field(off, SKB_SK, 8))
 		return false;
 	if (off == SKB_TSTAMP_TYPE)
-		return false;
+		return false; /* tc programs: allowed before this check */
 	if (off > SKB_TSTAMP_TYPE && off < SKB_HWTSTAMP)
 		return false; /* padding */
 	if (t == ACC_WRITE)
@@ -124,6 +124,8 @@ static bool skb_prog_valid(int prog_type, int attach, int off, int size, enum va
 			return false;
 		if (off >= SKB_FAMILY && off < SKB_LOCAL_PORT + 4)
 			return false;
+		if (off == SKB_TSTAMP_TYPE)
+			return t == ACC_READ && size == 1;
 		return skb_valid(off, size, t, ret_type);
 	case BPFBOX_PROG_TYPE_CGROUP_SKB:
 		if (in_field(off, SKB_TC_CLASSID, 4) || in_field(off, SKB_DATA_META, 4) ||
@@ -184,7 +186,7 @@ static bool ctx_valid(struct venv *env, int off, int size, enum vaccess t, uint8
 		}
 		if ((uint64_t)off + (uint64_t)size > lim) {
 			*why = env->ctx_size ? "past the end of the tracepoint record"
-					     : "past the largest tracepoint record (2048 bytes)";
+					     : "past the largest tracepoint record (8192 bytes)";
 			return false;
 		}
 		return off % size == 0;

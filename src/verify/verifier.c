@@ -421,6 +421,9 @@ static int ptr_alu(struct venv *env, const struct isa_insn *in, struct vreg *dst
 	}
 	if (is_sub && !dptr)
 		return vrf_reject(env, -EACCES, "R%u tried to subtract pointer from scalar", d);
+	if (is_sub && ptr->type == V_STACK)
+		return vrf_reject(env, -EACCES, "R%u subtraction from stack pointer prohibited: add a "
+				  "negative offset instead", d);
 	/* the scalar must be sane */
 	if (known) {
 		int64_t v = (int64_t)off->var.value;
@@ -494,6 +497,15 @@ static int do_alu(struct venv *env, const struct isa_insn *in)
 			return err;
 		src = f->regs[in->src];
 	} else if (ri->shape == S_ALU_K) {
+		const char *t = op_text(op);
+		unsigned width = ri->flags & F_W ? 32 : 64;
+		if ((!strcmp(t, "<<=") || !strcmp(t, ">>=") || !strcmp(t, "s>>=")) &&
+		    (in->imm < 0 || (unsigned)in->imm >= width))
+			return vrf_reject(env, -EINVAL, "invalid shift %d: a %u-bit shift count must be in "
+					  "[0, %u)", in->imm, width, width);
+		if ((!strcmp(t, "/=") || !strcmp(t, "%=") || !strcmp(t, "s/=") || !strcmp(t, "s%=")) &&
+		    in->imm == 0)
+			return vrf_reject(env, -EINVAL, "div by zero: the divisor is the constant 0");
 		vrf_mark_known(&src, (uint64_t)(int64_t)in->imm);
 	} else {
 		vrf_mark_known(&src, 0);
@@ -575,9 +587,6 @@ static int do_store(struct venv *env, const struct isa_insn *in)
 			return err;
 		val = f->regs[in->src];
 	} else {
-		if (f->regs[in->dst].type == V_CTX)
-			return vrf_reject(env, -EACCES, "BPF_ST stores into R%u ctx is not allowed: store a "
-					  "register instead", in->dst);
 		vrf_mark_known(&val, size == 8 ? (uint64_t)(int64_t)in->imm
 					      : (uint64_t)(uint32_t)in->imm & (size == 4 ? 0xffffffffull
 										   : (1ull << (size * 8)) - 1));

@@ -519,6 +519,8 @@ static int kernel_load(struct vec *v, char *msg, size_t msgsz, uint64_t *process
 	static char logbuf[1 << 20];
 	LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = logbuf, .log_size = sizeof(logbuf), .log_level = 4,
 		    .expected_attach_type = (enum bpf_attach_type)v->attach, .fd_array = fds);
+	if (v->prog_type == BPF_PROG_TYPE_SYSCALL)
+		lo.prog_flags = BPF_F_SLEEPABLE; /* how syscall programs are always loaded */
 	logbuf[0] = 0;
 	int fd = bpf_prog_load((enum bpf_prog_type)v->prog_type, "vec", v->license, p, v->n, &lo);
 	int e = errno;
