@@ -477,7 +477,13 @@ int vrf_check_helper(struct venv *env, const struct isa_insn *in)
 	case R_MAP_VALUE_OR_NULL: {
 		vrf_mark_known(&r0, 0);
 		const struct vmap *mp = &env->maps[m.map < 0 ? 0 : m.map];
-		if (m.map >= 0 && mp->d.inner && (mp->d.type == VM_ARRAY_OF_MAPS || mp->d.type == VM_HASH_OF_MAPS)) {
+		bool mim = m.map >= 0 && (mp->d.type == VM_ARRAY_OF_MAPS || mp->d.type == VM_HASH_OF_MAPS);
+		if (mim && !mp->d.inner)
+			return vrf_reject(env, -EINVAL,
+					  "map '%s' holds maps but its inner map's shape is not described: the "
+					  "result of the lookup cannot be typed",
+					  vrf_map_name(env, (uint32_t)m.map));
+		if (mim) {
 			/* the inner map's shape gets a slot of its own */
 			uint32_t k;
 			for (k = 0; k < env->nmaps; k++)

@@ -487,9 +487,6 @@ static int kernel_load(struct vec *v, char *msg, size_t msgsz, uint64_t *process
 			mo.map_extra = 3;
 		if (d->type == BPF_MAP_TYPE_LPM_TRIE)
 			mo.map_flags |= BPF_F_NO_PREALLOC;
-		uint32_t flags = mo.map_flags;
-		if (d->rodata)
-			mo.map_flags = flags & ~(uint32_t)BPF_F_RDONLY_PROG;
 		fds[m] = bpf_map_create((enum bpf_map_type)d->type, NULL, d->key_size, d->value_size,
 					d->max_entries, &mo);
 		if (inner >= 0)
