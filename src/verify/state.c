@@ -174,6 +174,8 @@ static bool regsafe(const struct vreg *o, const struct vreg *c, struct idmap *m,
 		return false;
 	switch (o->type) {
 	case V_SCALAR:
+		if ((o->id & VRF_ID_ADD_CONST) && o->off != c->off)
+			return false;
 		return range_within(o, c) && tnum_in(o->var, c->var) &&
 		       check_ids(m, o->id, c->id, true);
 	case V_PKT:

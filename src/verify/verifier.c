@@ -278,6 +278,7 @@ static int check_read(struct venv *env, uint32_t regno)
 struct idctx {
 	uint32_t id;
 	const struct vreg *src;
+	const struct vreg *self; /* the register the refinement came from */
 	int mode; /* 0: copy scalar, 1: make NULL, 2: make non-NULL */
 	uint32_t ref;
 };
@@ -285,15 +286,41 @@ struct idctx {
 static void sync_id(struct vreg *r, void *ud)
 {
 	struct idctx *c = ud;
+	if (c->mode == 0) {
+		/* linked scalars: same base id; the flag says "base + off" */
+		if (!c->id || r->type != V_SCALAR ||
+		    (r->id & ~VRF_ID_ADD_CONST) != (c->id & ~VRF_ID_ADD_CONST) || r == c->self)
+			return;
+		uint8_t fr = r->frameno;
+		uint32_t rid = r->id;
+		int32_t roff = r->off;
+		bool rk = rid & VRF_ID_ADD_CONST, sk = c->id & VRF_ID_ADD_CONST;
+		/* A 32-bit link only knows the low half of its base: it can
+		 * refine other 32-bit links, never 64-bit values. */
+		if ((c->id & VRF_ID_C32) && !(rid & VRF_ID_C32))
+			return;
+		if (rid == c->id && roff == c->src->off) {
+			*r = *c->src;
+		} else if (!rk && !sk) {
+			*r = *c->src;
+		} else {
+			/* r = known + (r.off - known.off), at r's width */
+			struct vreg k = *c->src, d;
+			int64_t delta = (int64_t)(rk ? roff : 0) - (sk ? c->src->off : 0);
+			vrf_mark_known(&d, (uint64_t)delta);
+			k.id = 0;
+			k.off = 0;
+			vrf_scalar_alu(&k, &d, (rid & VRF_ID_C32) ? ISA_OP_ADD32_X : ISA_OP_ADD64_X);
+			*r = k;
+		}
+		r->id = rid;
+		r->off = roff;
+		r->frameno = fr;
+		return;
+	}
 	if (!c->id || r->id != c->id)
 		return;
-	if (c->mode == 0) {
-		if (r->type == V_SCALAR) {
-			uint8_t fr = r->frameno;
-			*r = *c->src;
-			r->frameno = fr;
-		}
-	} else if (c->mode == 1) {
+	if (c->mode == 1) {
 		if (vrf_is_ptr(r) && (r->flags & VF_NULL)) {
 			vrf_mark_known(r, 0);
 		}
@@ -309,15 +336,14 @@ static void sync_linked(struct vstate *s, const struct vreg *r)
 {
 	if (r->type != V_SCALAR || !r->id)
 		return;
-	struct idctx c = { r->id, r, 0, 0 };
 	struct vreg copy = *r;
-	c.src = &copy;
+	struct idctx c = { r->id, &copy, r, 0, 0 };
 	vrf_for_each_reg(s, sync_id, &c);
 }
 
 static void mark_null(struct venv *env, struct vstate *s, uint32_t id, uint32_t ref, bool is_null)
 {
-	struct idctx c = { id, NULL, is_null ? 1 : 2, ref };
+	struct idctx c = { id, NULL, NULL, is_null ? 1 : 2, ref };
 	vrf_for_each_reg(s, sync_id, &c);
 	if (is_null && ref) {
 		for (uint32_t i = 0; i < s->nrefs; i++)
@@ -517,6 +543,7 @@ static int do_alu(struct venv *env, const struct isa_insn *in)
 		}
 		vrf_scalar_alu(dst, &src, op);
 		dst->id = 0;
+		dst->off = 0;
 		return 0;
 	}
 	if (ri->shape == S_MOVSX) {
@@ -526,6 +553,7 @@ static int do_alu(struct venv *env, const struct isa_insn *in)
 		}
 		vrf_scalar_alu(dst, &src, op);
 		dst->id = 0;
+		dst->off = 0;
 		return 0;
 	}
 	if (op == ISA_OP_MOV64_X) {
@@ -535,17 +563,35 @@ static int do_alu(struct venv *env, const struct isa_insn *in)
 		*dst = *sr;
 		return 0;
 	}
+	if (op == ISA_OP_MOV32_X && src.type == V_SCALAR) {
+		dst->id = 0;
+		dst->off = 0;
+	}
 	if (op == ISA_OP_MOV64_K || op == ISA_OP_MOV32_K) {
 		vrf_mark_known(dst, op == ISA_OP_MOV32_K ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
 		return 0;
 	}
 	if (vrf_is_ptr(dst) || vrf_is_ptr(&src))
 		return ptr_alu(env, in, dst, &src, ri->shape == S_ALU_X);
-	/* division by a register that may be zero is defined (0 / dst), so
-	 * nothing to reject, as in the kernel */
-	dst->id = 0;
+	/* Division by a register that may be zero is defined (0 / dst), so
+	 * nothing to reject, as in the kernel.  `rX += const` on a linked
+	 * scalar keeps the link with the constant as delta (kernel:
+	 * BPF_ADD_CONST), so a later check of the original bounds rX too. */
+	uint32_t id = dst->id;
+	const char *t = op_text(op);
+	bool w32 = ri->flags & F_W;
+	bool addsub = !strcmp(t, "+=") || !strcmp(t, "-=");
+	bool cst = w32 ? tnum_is_const(tnum_subreg(src.var)) : vrf_is_const(&src);
 	vrf_scalar_alu(dst, &src, op);
 	dst->id = 0;
+	dst->off = 0;
+	if (addsub && id && cst && !(id & VRF_ID_ADD_CONST)) {
+		int64_t v = w32 ? (int32_t)(uint32_t)src.var.value : (int64_t)src.var.value;
+		if (v >= INT32_MIN && v <= INT32_MAX && !(t[0] == '-' && v == INT32_MIN)) {
+			dst->id = id | (w32 ? VRF_ID_C32 : VRF_ID_C64);
+			dst->off = (int32_t)(t[0] == '-' ? -v : v);
+		}
+	}
 	return 0;
 }
 
@@ -798,11 +844,14 @@ static int do_cond_jump(struct venv *env, const struct isa_insn *in, bool *dead)
 	*dead = false;
 	if (d->type == V_SCALAR && s->type == V_SCALAR) {
 		pred = vrf_branch_taken(d, s, op);
-	} else if (!w32 && is_eq_ne(op, &eq)) {
-		/* a pointer against NULL */
+	} else if (is_eq_ne(op, &eq)) {
+		/* a pointer the kernel knows is never NULL, against 0 */
 		const struct vreg *p = vrf_is_ptr(d) ? d : s, *o = vrf_is_ptr(d) ? s : d;
-		if (vrf_is_ptr(p) && !vrf_is_ptr(o) && vrf_is_const(o) && o->var.value == 0 &&
-		    !(p->flags & VF_NULL) && p->type != V_SCALAR)
+		bool not_null = !(p->flags & VF_NULL) &&
+				(p->type == V_MAP_VALUE || p->type == V_MAP_KEY || p->type == V_MAP_PTR ||
+				 p->type == V_MEM || p->type == V_SOCK_COMMON || p->type == V_BTF_ID);
+		uint64_t ov = w32 ? (uint32_t)o->var.value : o->var.value;
+		if (vrf_is_ptr(p) && !vrf_is_ptr(o) && vrf_is_const(o) && ov == 0 && not_null)
 			pred = eq ? 0 : 1;
 	}
 	if (pred >= 0) {

@@ -297,6 +297,12 @@ const char *vrf_helper_name(uint32_t id);
 const char *vrf_map_name(const struct venv *env, uint32_t map);
 const char *vrf_prog_type_name(int type);
 
+/* A linked scalar that is "base + off" (the kernel's BPF_ADD_CONST64), or
+ * "(u32)(base + off)" zero-extended (BPF_ADD_CONST32). */
+#define VRF_ID_C64 (1u << 31)
+#define VRF_ID_C32 (1u << 30)
+#define VRF_ID_ADD_CONST (VRF_ID_C64 | VRF_ID_C32)
+
 /* Fresh ids for null checks, packet ranges, linked scalars. */
 static inline uint32_t vrf_new_id(struct venv *env) { return ++env->id_gen; }
 
