@@ -7,10 +7,11 @@
  *
  * The emitter state has a sticky error (uBPF's idea): once a buffer cannot
  * grow, every later emit is a no-op and the generator checks `err` once per
- * pass.  Code goes into one of two streams, the hot stream (the program's
- * instructions in order) and the cold stream (out-of-line slow paths,
- * appended after the hot code), so the paths a run normally takes are
- * straight-line and dense.
+ * pass.  Code goes into one of three streams, laid out one after the
+ * other: the hot stream (the program's instructions in order), the cold
+ * stream (out-of-line slow paths) and the copy stream (checked mode: slow
+ * copies of basic-block tails, see jit_x86_64.c), so the paths a run
+ * normally takes are straight-line and dense.
  *
  * Jumps and size convergence (the Linux x86 JIT's scheme): a jump is
  * encoded short (rel8) when its displacement, measured with the label
@@ -55,13 +56,13 @@ struct jit_stream {
 
 struct jit_state {
 	const struct util_alloc *alloc;
-	struct jit_stream hot, cold, *cur;
+	struct jit_stream hot, cold, copy, *cur;
 	int err;             /* sticky: -ENOMEM once a buffer could not grow */
 	/* labels: positions in the current pass (stream offset + which
 	 * stream) and absolute positions of the previous pass (-1: none) */
 	uint32_t nlabels, cap_labels;
 	uint32_t *lab_off;
-	uint8_t *lab_cold;
+	uint8_t *lab_stream; /* 0 hot, 1 cold, 2 copy */
 	int64_t *prev;
 	uint32_t nprev;
 	bool have_prev;
@@ -134,9 +135,9 @@ static uint32_t label_new(struct jit_state *st)
 					   n * sizeof(*o));
 		if (o)
 			st->lab_off = o;
-		uint8_t *c = util_realloc(st->alloc, st->lab_cold, st->cap_labels, n);
+		uint8_t *c = util_realloc(st->alloc, st->lab_stream, st->cap_labels, n);
 		if (c)
-			st->lab_cold = c;
+			st->lab_stream = c;
 		if (!o || !c) {
 			st->err = -ENOMEM;
 			return 0;
@@ -145,7 +146,7 @@ static uint32_t label_new(struct jit_state *st)
 	}
 	uint32_t id = st->nlabels++;
 	st->lab_off[id] = 0;
-	st->lab_cold[id] = 0;
+	st->lab_stream[id] = 0;
 	return id;
 }
 
@@ -154,7 +155,7 @@ static inline void label_bind(struct jit_state *st, uint32_t id)
 	if (st->err)
 		return;
 	st->lab_off[id] = (uint32_t)st->cur->len;
-	st->lab_cold[id] = st->cur == &st->cold;
+	st->lab_stream[id] = st->cur == &st->hot ? 0 : st->cur == &st->cold ? 1 : 2;
 }
 
 /* Start a unit (an eBPF instruction, a stub): bind its label and measure
@@ -533,12 +534,18 @@ static void emit_store_i(struct jit_state *st, int base, int32_t disp, int32_t i
 		emit_u32(st, (uint32_t)imm);
 }
 
-/* op reg, qword [base + disp]  (cmp/add/sub...) */
+/* op reg, [base + disp]  (cmp/add/sub/or..., 32 or 64 bits) */
+static void emit_alu_rm_w(struct jit_state *st, enum x86_alu op, bool w, int reg, int base, int32_t disp)
+{
+	emit_rex(st, w, reg, 0, base, false);
+	emit1(st, (uint8_t)(op << 3 | 3)); /* op r, [m] */
+	emit_modrm_mem(st, reg, base, disp);
+}
+
+/* op reg, qword [base + disp] */
 static void emit_alu_rm(struct jit_state *st, enum x86_alu op, int reg, int base, int32_t disp)
 {
-	emit_rex(st, true, reg, 0, base, false);
-	emit1(st, (uint8_t)(op << 3 | 3)); /* op r64, [m] */
-	emit_modrm_mem(st, reg, base, disp);
+	emit_alu_rm_w(st, op, true, reg, base, disp); /* op r64, [m] */
 }
 
 /* op qword [base + disp], imm */

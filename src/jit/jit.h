@@ -18,19 +18,23 @@
 
 struct jit_ctx {
 	struct bpfbox_exec *ex; /* the run */
-	uint64_t budget;        /* checked mode: instructions left (charged per basic block) */
+	uint64_t budget;        /* checked mode: instructions left (charged per basic block;
+				 * lives in r9 while JIT code runs, here across calls) */
 	uint64_t depth;         /* bpf-to-bpf call depth, 0 = main */
 	/* checked mode, the r1 region: an access of 1 << k bytes at a is in it
-	 * iff mem_lo <= a && a <= mem_hi_ld[k] (loads) / mem_hi_st[k] (stores).
-	 * Degenerate regions (shorter than the access, not writable) get
-	 * bounds no address satisfies. */
+	 * iff a - mem_lo < mem_lim_ld[k] (loads) / mem_lim_st[k] (stores),
+	 * unsigned, where the limit is len - size + 1; a region shorter than
+	 * the access (or read-only, for stores) gets 0, which nothing is
+	 * below. */
 	uint64_t mem_lo;
-	uint64_t mem_hi_ld[4];
-	uint64_t mem_hi_st[4];
+	uint64_t mem_lim_ld[4];
+	uint64_t mem_lim_st[4];
 	uint64_t stk_hi[4];     /* stack_hi - (1 << k): the live stack's upper bound */
 	uint64_t budget0;       /* the run's budget, for the exhaustion message */
 	uint64_t r1_save;       /* r1 at the last helper call: the context a tail call keeps */
 	uint64_t tmp;           /* scratch slot (atomics save r0 here) */
+	uint64_t operand;       /* fetch-or/and/xor: the operand */
+	uint64_t rdx_save;      /* division, checked mode: r3 while rdx is div's */
 	uint64_t regs[12];      /* spill area of the cold paths: eBPF r0..r10, then x86 r11 */
 };
 /* The prologue pushes six registers after the return address, so the block

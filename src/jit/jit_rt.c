@@ -26,17 +26,14 @@
 void jit_rt_enter(struct jit_ctx *jc)
 {
 	struct bpfbox_exec *ex = jc->ex;
-	uint64_t lo = ex->mem_lo, hi = ex->mem_hi;
-	/* The inline check accepts lo <= a <= limit.  It may be stricter than
-	 * the real rule (jit_rt_check then decides), never looser: an address
-	 * 0 never passes it, and a region too short for a size (or a
-	 * read-only one, for stores) gets limit 0, which nothing >= 1 meets. */
-	jc->mem_lo = lo ? lo : 1;
+	uint64_t lo = ex->mem_lo, len = ex->mem_hi - ex->mem_lo;
+	/* exactly vm_in_range(a, s, lo, hi): a - lo <= len - s, for len >= s */
+	jc->mem_lo = lo;
 	for (unsigned k = 0; k < 4; k++) {
 		uint64_t s = 1u << k;
-		uint64_t lim = hi - lo >= s ? hi - s : 0;
-		jc->mem_hi_ld[k] = lim;
-		jc->mem_hi_st[k] = ex->mem_writable ? lim : 0;
+		uint64_t lim = len >= s ? len - s + 1 : 0;
+		jc->mem_lim_ld[k] = lim;
+		jc->mem_lim_st[k] = ex->mem_writable ? lim : 0;
 		jc->stk_hi[k] = ex->stack_hi - s;
 	}
 	jc->depth = 0;

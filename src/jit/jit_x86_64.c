@@ -23,10 +23,15 @@
  * native code:
  *  - every load/store/atomic whose address is not provably inside the
  *    current stack frame (r10 + constant in [-512, -size]) gets an inline
- *    check against the r1 region (two compares), then out of line the live
+ *    check against the r1 region (one compare), then out of line the live
  *    stack (two compares), then jit_rt_check() (grants, region hook); a
  *    failure reports the same fault, at the same instruction, as the
- *    interpreter;
+ *    interpreter.  Loads and stores in one basic block through the same,
+ *    unchanged base register (mem[i], mem[i + 1], ...) share one check of
+ *    their union, made at the first of them; when that check fails, the
+ *    rest of the block runs from a slow copy (the copy stream) that checks
+ *    every access on its own, so the first bad access still faults at its
+ *    own instruction, after everything before it happened;
  *  - the budget is charged once per basic block, at the block's first
  *    instruction, by the block's length.  When what is left is less than
  *    the block, the run is going to stop inside this block: the stub hands
@@ -84,9 +89,11 @@
  *
  * Not mapped: r12 holds the jit_ctx for the whole run (callee-saved; as a
  * memory base it needs a SIB byte, so it goes to the pointer the hot code
- * uses least); r9 carries `ex` into helper calls (the sixth SysV argument)
- * and is otherwise scratch; r10 and r11 are scratch (caller-saved, so free
- * to clobber); rsp is the native stack.
+ * uses least); r10 and r11 are scratch (caller-saved, so free to clobber);
+ * rsp is the native stack.  r9 carries `ex` into helper calls (the sixth
+ * SysV argument); in checked mode it holds the instruction budget between
+ * calls, so charging a block is a register subtraction (the counter goes
+ * to jit_ctx.budget across calls); in verified code it is scratch.
  */
 static const uint8_t reg_map[BPFBOX_MAX_REG + 1] = {
 	RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP,
@@ -94,7 +101,8 @@ static const uint8_t reg_map[BPFBOX_MAX_REG + 1] = {
 #define JCTX R12
 #define SCR1 R11 /* addresses, divisors, blinded constants */
 #define SCR2 R10
-#define SCR3 R9
+#define SCR3 R9   /* unchecked code only: checked code keeps the budget here */
+#define BUDGET R9
 
 #define JOFF(f) ((int32_t)offsetof(struct jit_ctx, f))
 #define XOFF(f) ((int32_t)offsetof(struct bpfbox_exec, f))
@@ -109,12 +117,26 @@ struct gen {
 	size_t n;
 	bool checked, blind, bmi2, has_calls;
 	uint32_t *blen;      /* checked mode: length of the block starting at a slot, 0 if none */
+	uint8_t *lead;       /* checked mode: slot starts a basic block */
+	struct grp *grp;     /* checked mode: shared region checks */
+	bool in_copy;        /* emitting a block tail's slow copy */
 	uint64_t seed, rng;  /* constant blinding */
 	/* labels of the shared routines (allocated at the start of each pass) */
 	uint32_t l_entry, l_tail, l_epilogue, l_error, l_stop, l_slow, l_budget, l_ldpkt_fail;
 };
 
 static inline int R(unsigned ebpf_reg) { return reg_map[ebpf_reg]; }
+
+/* Accesses of a block that share one region check: the head checks
+ * [base + lo, base + lo + len) for all of them (len <= 8); members skip
+ * their own check. */
+enum { GRP_NONE, GRP_HEAD, GRP_MEMBER };
+struct grp {
+	int32_t lo;
+	uint8_t len, role, write;
+};
+
+static void gen_insn(struct gen *g, size_t pc);
 
 static uint32_t blind_rand(struct gen *g)
 {
@@ -129,13 +151,14 @@ static uint32_t blind_rand(struct gen *g)
 /* Start a cold stub: switch to the cold stream and open a unit there.
  * Returns the saved hot-stream unit to restore with cold_end(). */
 struct unit_save {
+	struct jit_stream *cur;
 	uint32_t unit;
 	size_t start;
 };
 static struct unit_save cold_begin(struct gen *g, uint32_t label)
 {
 	struct jit_state *st = &g->st;
-	struct unit_save s = { st->unit, st->unit_start };
+	struct unit_save s = { st->cur, st->unit, st->unit_start };
 	st->cur = &st->cold;
 	unit_begin(st, label);
 	return s;
@@ -143,7 +166,7 @@ static struct unit_save cold_begin(struct gen *g, uint32_t label)
 static void cold_end(struct gen *g, struct unit_save s)
 {
 	struct jit_state *st = &g->st;
-	st->cur = &st->hot;
+	st->cur = s.cur;
 	st->unit = s.unit;
 	st->unit_start = s.start;
 }
@@ -186,50 +209,95 @@ static void blind_imm(struct gen *g, int reg, int32_t imm)
 
 static inline unsigned log2_size(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
 
-/* Address of an access [ebase + off] of `size` bytes.  In checked mode,
- * emits the region check and returns the address in r11; otherwise (or
- * when the access is provably inside the current frame) returns the base
- * register and displacement to use directly.  `force_reg` always puts the
- * address in r11 (atomics test its alignment). */
+/* The slow copy of a block's tail: the instructions from `pc` to the end
+ * of its basic block again, each access with its own check, then on to
+ * the next block.  Emitted into the copy stream (its stubs still go to
+ * the cold stream). */
+static void gen_block_copy(struct gen *g, size_t pc, uint32_t label)
+{
+	struct jit_state *st = &g->st;
+	struct unit_save s = { st->cur, st->unit, st->unit_start };
+	st->cur = &st->copy;
+	unit_begin(st, label);
+	g->in_copy = true;
+	size_t i = pc;
+	do {
+		if (g->code[i].op != ISA_OP_INVALID)
+			gen_insn(g, i);
+		i++;
+	} while (i < g->n && !g->lead[i]);
+	emit_jmp(st, (uint32_t)i);                                  /* jmp next block */
+	g->in_copy = false;
+	st->cur = s.cur;
+	st->unit = s.unit;
+	st->unit_start = s.start;
+}
+
+/* Operand of an access [ebase + off] of `size` bytes: the base register
+ * and displacement to address it with (or r11 + 0 when `force_reg`, for
+ * atomics, which test the address's alignment).  In checked mode, unless
+ * the access is provably inside the current frame (r10 + constant in
+ * [-512, -size]), this first emits the region check:
+ *
+ *	lea r10, [base + off]
+ *	sub r10, [r12 + mem_lo]
+ *	cmp r10, [r12 + mem_lim[k]]	; len - size + 1
+ *	jae stub			; not in the r1 region
+ *   cont:
+ *
+ * one branch, and the access itself keeps its [base + off] form, so it
+ * does not wait for the check.  The stub tries the live stack (two
+ * compares) and then jit_rt_check() (grants, the region hook), which
+ * records the fault exactly as the interpreter would. */
 static void mem_operand(struct gen *g, size_t pc, unsigned ebase, int16_t off, unsigned size,
 			bool write, bool force_reg, int *base, int32_t *disp)
 {
 	struct jit_state *st = &g->st;
+	int b = R(ebase);
 	bool in_frame = ebase == BPFBOX_MAX_REG && off >= -BPFBOX_STACK_SIZE && off <= -(int)size;
-	if (!g->checked || in_frame) {
-		if (!force_reg) {
-			*base = R(ebase);
-			*disp = off;
-			return;
-		}
-		emit_lea(st, SCR1, R(ebase), off); /* lea r11, [base + off] */
+	const struct grp *gr = g->checked && !g->in_copy ? &g->grp[pc] : NULL;
+	if (g->checked && !in_frame && gr && gr->role == GRP_MEMBER) {
+		/* covered by the check of its group's head */
+	} else if (g->checked && !in_frame && gr && gr->role == GRP_HEAD) {
+		unsigned lg = gr->len <= 1 ? 0 : gr->len <= 2 ? 1 : gr->len <= 4 ? 2 : 3;
+		uint32_t l_copy = label_new(st);
+		emit_lea(st, SCR2, b, gr->lo);                              /* lea r10, [base + lo] */
+		emit_alu_rm(st, ALU_SUB, SCR2, JCTX, JOFF(mem_lo));         /* sub r10, [r12 + mem_lo] */
+		emit_alu_rm(st, ALU_CMP, SCR2, JCTX,
+			    gr->write ? JOFF(mem_lim_st[lg]) : JOFF(mem_lim_ld[lg])); /* cmp r10, [r12 + mem_lim[lg]] */
+		emit_jcc(st, CC_AE, l_copy);                                /* jae slow copy of the block */
+		gen_block_copy(g, pc, l_copy);
+	} else if (g->checked && !in_frame) {
+		unsigned lg = log2_size(size);
+		uint32_t l_stub = label_new(st), l_slow = label_new(st), l_cont = label_new(st);
+		emit_lea(st, SCR2, b, off);                                 /* lea r10, [base + off] */
+		emit_alu_rm(st, ALU_SUB, SCR2, JCTX, JOFF(mem_lo));         /* sub r10, [r12 + mem_lo] */
+		emit_alu_rm(st, ALU_CMP, SCR2, JCTX,
+			    write ? JOFF(mem_lim_st[lg]) : JOFF(mem_lim_ld[lg])); /* cmp r10, [r12 + mem_lim[lg]] */
+		emit_jcc(st, CC_AE, l_stub);                                /* jae stub */
+		label_bind(st, l_cont);
+
+		struct unit_save s = cold_begin(g, l_stub);
+		emit_lea(st, SCR1, b, off);                                 /* lea r11, [base + off] */
+		ld_jctx(g, SCR2, JOFF(ex));                                 /* mov r10, [r12 + ex] */
+		emit_alu_rm(st, ALU_CMP, SCR1, SCR2, XOFF(stack_lo));       /* cmp r11, [r10 + stack_lo] */
+		emit_jcc(st, CC_B, l_slow);                                 /* jb slow */
+		emit_alu_rm(st, ALU_CMP, SCR1, JCTX, JOFF(stk_hi[lg]));     /* cmp r11, [r12 + stk_hi[lg]] */
+		emit_jcc(st, CC_BE, l_cont);                                /* jbe cont */
+		label_bind(st, l_slow);
+		emit_mov_ri32(st, SCR2, (uint32_t)JIT_CHECK_INFO(pc, lg, write)); /* mov r10d, info */
+		emit_call_label(st, g->l_slow);                             /* call slow_common */
+		emit_jmp(st, l_cont);                                       /* jmp cont */
+		cold_end(g, s);
+	}
+	if (force_reg) {
+		emit_lea(st, SCR1, b, off);                                 /* lea r11, [base + off] */
 		*base = SCR1;
 		*disp = 0;
-		return;
+	} else {
+		*base = b;
+		*disp = off;
 	}
-	unsigned lg = log2_size(size);
-	uint32_t l_stub = label_new(st), l_slow = label_new(st), l_cont = label_new(st);
-	emit_lea(st, SCR1, R(ebase), off);                          /* lea r11, [base + off] */
-	emit_alu_rm(st, ALU_CMP, SCR1, JCTX, JOFF(mem_lo));         /* cmp r11, [r12 + mem_lo] */
-	emit_jcc(st, CC_B, l_stub);                                 /* jb stub */
-	emit_alu_rm(st, ALU_CMP, SCR1, JCTX,
-		    write ? JOFF(mem_hi_st[lg]) : JOFF(mem_hi_ld[lg])); /* cmp r11, [r12 + mem_hi_*[lg]] */
-	emit_jcc(st, CC_A, l_stub);                                 /* ja stub */
-	label_bind(st, l_cont);
-
-	struct unit_save s = cold_begin(g, l_stub);
-	ld_jctx(g, SCR2, JOFF(ex));                                 /* mov r10, [r12 + ex] */
-	emit_alu_rm(st, ALU_CMP, SCR1, SCR2, XOFF(stack_lo));       /* cmp r11, [r10 + stack_lo] */
-	emit_jcc(st, CC_B, l_slow);                                 /* jb slow */
-	emit_alu_rm(st, ALU_CMP, SCR1, JCTX, JOFF(stk_hi[lg]));     /* cmp r11, [r12 + stk_hi[lg]] */
-	emit_jcc(st, CC_BE, l_cont);                                /* jbe cont */
-	label_bind(st, l_slow);
-	emit_mov_ri32(st, SCR2, (uint32_t)JIT_CHECK_INFO(pc, lg, write)); /* mov r10d, info */
-	emit_call_label(st, g->l_slow);                             /* call slow_common */
-	emit_jmp(st, l_cont);                                       /* jmp cont */
-	cold_end(g, s);
-	*base = SCR1;
-	*disp = 0;
 }
 
 /* ---- ALU ------------------------------------------------------------------ */
@@ -270,6 +338,23 @@ static void gen_shift(struct gen *g, const struct isa_insn *in, unsigned opf, bo
 	}
 }
 
+/* rdx (eBPF r3) is div's and mul's: keep r3 in r9, or in checked code,
+ * where r9 is the budget, in the jit_ctx. */
+static void save_rdx(struct gen *g)
+{
+	if (g->checked)
+		st_jctx(g, JOFF(rdx_save), RDX);                  /* mov [r12 + rdx_save], rdx */
+	else
+		emit_mov_rr(&g->st, true, SCR3, RDX);             /* mov r9, rdx */
+}
+static void restore_rdx(struct gen *g)
+{
+	if (g->checked)
+		ld_jctx(g, RDX, JOFF(rdx_save));                  /* mov rdx, [r12 + rdx_save] */
+	else
+		emit_mov_rr(&g->st, true, RDX, SCR3);             /* mov rdx, r9 */
+}
+
 /* The general division: divisor in r11 (non-zero and, when signed, not -1
  * unless `checks` asks for those cases to be tested at run time). */
 static void gen_div_reg(struct gen *g, int d, bool w, bool sign, bool mod, bool checks)
@@ -290,7 +375,7 @@ static void gen_div_reg(struct gen *g, int d, bool w, bool sign, bool mod, bool 
 	if (d != RAX)
 		emit_mov_rr(st, true, SCR2, RAX);         /* mov r10, rax */
 	if (d != RDX)
-		emit_mov_rr(st, true, SCR3, RDX);         /* mov r9, rdx */
+		save_rdx(g);
 	if (d != RAX)
 		emit_mov_rr(st, w, RAX, d);               /* mov rax, dst */
 	if (sign)
@@ -304,7 +389,7 @@ static void gen_div_reg(struct gen *g, int d, bool w, bool sign, bool mod, bool 
 	if (d != RAX)
 		emit_mov_rr(st, true, RAX, SCR2);         /* mov rax, r10 */
 	if (d != RDX)
-		emit_mov_rr(st, true, RDX, SCR3);         /* mov rdx, r9 */
+		restore_rdx(g);
 	label_bind(st, l_done);
 	if (checks) {
 		/* x / 0 = 0, x % 0 = x; x s/ -1 = -x, x s% -1 = 0 (RFC 9669) */
@@ -371,7 +456,7 @@ static void gen_udiv_const(struct gen *g, int d, bool w, bool mod, uint64_t dv)
 	if (d != RAX)
 		emit_mov_rr(st, true, SCR2, RAX);             /* mov r10, rax */
 	if (d != RDX)
-		emit_mov_rr(st, true, SCR3, RDX);             /* mov r9, rdx */
+		save_rdx(g);
 	emit_mov_imm(st, RAX, m);                             /* mov rax, m */
 	emit_mul(st, SCR1);                                   /* mul r11 */
 	emit_mov_rr(st, true, RAX, SCR1);                     /* mov rax, r11 */
@@ -396,7 +481,7 @@ static void gen_udiv_const(struct gen *g, int d, bool w, bool mod, uint64_t dv)
 	if (d != RAX)
 		emit_mov_rr(st, true, RAX, SCR2);             /* mov rax, r10 */
 	if (d != RDX)
-		emit_mov_rr(st, true, RDX, SCR3);             /* mov rdx, r9 */
+		restore_rdx(g);
 }
 
 /* Signed division by ±2^k (k >= 1): bias negative dividends by 2^k - 1
@@ -658,13 +743,13 @@ static void gen_atomic(struct gen *g, size_t pc, const struct isa_insn *in, cons
 	}
 	/* fetch or/and/xor: a cmpxchg loop (rax is cmpxchg's comparand) */
 	uint32_t l_retry = label_new(st);
-	emit_mov_rr(st, w, SCR3, s);                              /* mov r9, src */
+	st_jctx(g, JOFF(operand), s);                             /* mov [r12 + operand], src */
 	if (s != RAX)
 		st_jctx(g, JOFF(tmp), RAX);                       /* mov [r12 + tmp], rax */
 	emit_load(st, RAX, SCR1, 0, size, false);                 /* mov rax, [r11] */
 	label_bind(st, l_retry);
 	emit_mov_rr(st, w, SCR2, RAX);                            /* mov r10, rax */
-	emit_alu_rr(st, x, w, SCR2, SCR3);                        /* or|and|xor r10, r9 */
+	emit_alu_rm_w(st, x, w, SCR2, JCTX, JOFF(operand));       /* or|and|xor r10, [r12 + operand] */
 	emit_lock_cmpxchg(st, w, SCR1, 0, SCR2);                  /* lock cmpxchg [r11], r10 */
 	emit_jcc(st, CC_NE, l_retry);                             /* jne retry */
 	if (s != RAX) {
@@ -679,18 +764,19 @@ static void gen_ldpkt(struct gen *g, const struct isa_insn *in, const struct isa
 {
 	struct jit_state *st = &g->st;
 	unsigned size = isa_mem_size(inf->code);
-	ld_jctx(g, SCR3, JOFF(ex));                               /* mov r9, [r12 + ex] */
+	/* r0 is the result either way, so rax is scratch until the load */
 	if (inf->shape == S_LD_IND) {
 		emit_mov_rr(st, false, SCR2, R(in->src));         /* mov r10d, src32 */
 		emit_alu_ri(st, ALU_ADD, false, SCR2, in->imm);   /* add r10d, imm */
 	} else {
 		emit_mov_ri32(st, SCR2, (uint32_t)in->imm);       /* mov r10d, imm */
 	}
+	ld_jctx(g, RAX, JOFF(ex));                                /* mov rax, [r12 + ex] */
 	emit_lea(st, SCR1, SCR2, (int32_t)size);                  /* lea r11, [r10 + size] */
-	emit_alu_rm(st, ALU_CMP, SCR1, SCR3, XOFF(pkt_len));      /* cmp r11, [r9 + pkt_len] */
+	emit_alu_rm(st, ALU_CMP, SCR1, RAX, XOFF(pkt_len));       /* cmp r11, [rax + pkt_len] */
 	emit_jcc(st, CC_A, g->l_ldpkt_fail);                      /* ja ldpkt_fail */
-	emit_load(st, SCR3, SCR3, XOFF(pkt), 8, false);           /* mov r9, [r9 + pkt] */
-	emit_load_idx(st, RAX, SCR3, SCR2, size);                 /* mov|movzx eax, [r9 + r10] */
+	emit_load(st, RAX, RAX, XOFF(pkt), 8, false);             /* mov rax, [rax + pkt] */
+	emit_load_idx(st, RAX, RAX, SCR2, size);                  /* mov|movzx eax, [rax + r10] */
 	if (size == 2)
 		emit_rot16(st, SH_ROL, RAX, 8);                   /* rol ax, 8 */
 	else if (size == 4)
@@ -746,6 +832,8 @@ static void gen_stop_check(struct gen *g)
 	emit_cmp_m8i(st, SCR1, XOFF(stop), 0);                    /* cmp byte [r11 + stop], 0 */
 	emit_jcc(st, CC_NE, l_stub);                              /* jne stop */
 	label_bind(st, l_cont);
+	if (g->checked)
+		ld_jctx(g, BUDGET, JOFF(budget));                 /* mov r9, [r12 + budget] */
 	struct unit_save s = cold_begin(g, l_stub);
 	emit_call_label(st, g->l_stop);                           /* call stop_common */
 	emit_jmp(st, l_cont);                                     /* jmp cont */
@@ -778,11 +866,13 @@ static void gen_call_helper(struct gen *g, size_t pc, const struct isa_insn *in)
 		emit_jmp(st, error_stub(g, jit_rt_unknown_helper, pc, 1, id, -1)); /* jmp unknown_helper */
 		return;
 	}
-	if (g->checked)
+	if (g->checked) {
+		st_jctx(g, JOFF(budget), BUDGET);                 /* mov [r12 + budget], r9 */
 		save_args(g);
+	}
 	st_jctx(g, JOFF(r1_save), RDI);                           /* mov [r12 + r1_save], rdi */
-	ld_jctx(g, SCR3, JOFF(ex));                               /* mov r9, [r12 + ex] */
-	emit_store_i(st, SCR3, XOFF(pc), (int32_t)pc, 8);         /* mov qword [r9 + pc], pc */
+	ld_jctx(g, R9, JOFF(ex));                                 /* mov r9, [r12 + ex] */
+	emit_store_i(st, R9, XOFF(pc), (int32_t)pc, 8);           /* mov qword [r9 + pc], pc */
 	emit_call_abs(st, (const void *)fn);                      /* call helper */
 	if (g->checked)
 		restore_args(g);
@@ -792,14 +882,16 @@ static void gen_call_helper(struct gen *g, size_t pc, const struct isa_insn *in)
 static void gen_callx(struct gen *g, size_t pc, const struct isa_insn *in)
 {
 	struct jit_state *st = &g->st;
-	if (g->checked)
+	if (g->checked) {
+		st_jctx(g, JOFF(budget), BUDGET);                 /* mov [r12 + budget], r9 */
 		save_args(g);
+	}
 	st_jctx(g, JOFF(r1_save), RDI);                           /* mov [r12 + r1_save], rdi */
 	emit_mov_rr(st, false, SCR1, R(in->dst));                 /* mov r11d, dst32 (the helper id) */
 	emit_push(st, SCR1);                                      /* push r11 (alignment) */
 	emit_push(st, SCR1);                                      /* push r11 (7th argument) */
-	ld_jctx(g, SCR3, JOFF(ex));                               /* mov r9, [r12 + ex] */
-	emit_store_i(st, SCR3, XOFF(pc), (int32_t)pc, 8);         /* mov qword [r9 + pc], pc */
+	ld_jctx(g, R9, JOFF(ex));                                 /* mov r9, [r12 + ex] */
+	emit_store_i(st, R9, XOFF(pc), (int32_t)pc, 8);           /* mov qword [r9 + pc], pc */
 	emit_call_abs(st, (const void *)jit_rt_callx);            /* call jit_rt_callx */
 	emit_alu_ri(st, ALU_ADD, true, RSP, 16);                  /* add rsp, 16 */
 	if (g->checked)
@@ -869,10 +961,10 @@ static void gen_charge(struct gen *g, size_t pc, uint32_t len)
 {
 	struct jit_state *st = &g->st;
 	uint32_t l_stub = label_new(st);
-	emit_alu_mi(st, ALU_SUB, JCTX, JOFF(budget), (int32_t)len); /* sub qword [r12 + budget], len */
+	emit_alu_ri(st, ALU_SUB, true, BUDGET, (int32_t)len);        /* sub r9, len */
 	emit_jcc(st, CC_B, l_stub);                                  /* jb short_of_budget */
 	struct unit_save s = cold_begin(g, l_stub);
-	emit_alu_mi(st, ALU_ADD, JCTX, JOFF(budget), (int32_t)len); /* add qword [r12 + budget], len */
+	emit_alu_ri(st, ALU_ADD, true, BUDGET, (int32_t)len);        /* add r9, len */
 	emit_mov_ri32(st, SCR2, (uint32_t)pc);                       /* mov r10d, pc */
 	emit_jmp(st, g->l_budget);                                   /* jmp budget_common */
 	cold_end(g, s);
@@ -885,12 +977,11 @@ static int compute_blocks(struct gen *g)
 {
 	size_t n = g->n;
 	const struct util_alloc *a = g->st.alloc;
-	uint8_t *lead = util_calloc(a, n + 1, 1);
+	uint8_t *lead = g->lead = util_calloc(a, n + 1, 1);
 	g->blen = util_calloc(a, n + 1, sizeof(*g->blen));
-	if (!lead || !g->blen) {
-		util_free(a, lead, n + 1);
+	g->grp = util_calloc(a, n, sizeof(*g->grp));
+	if (!lead || !g->blen || !g->grp)
 		return -ENOMEM;
-	}
 	lead[0] = 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct isa_insn *in = &g->code[i];
@@ -919,7 +1010,48 @@ static int compute_blocks(struct gen *g)
 	}
 	if (len)
 		g->blen[start] = len;
-	util_free(a, lead, n + 1);
+
+	/* groups: per block, accesses through the same base register while
+	 * it keeps its value, as long as their union spans <= 8 bytes */
+	int64_t head[BPFBOX_MAX_REG + 1];
+	for (size_t i = 0; i < n; i++) {
+		if (lead[i])
+			for (unsigned r = 0; r <= BPFBOX_MAX_REG; r++)
+				head[r] = -1;
+		const struct isa_insn *in = &g->code[i];
+		if (in->op == ISA_OP_INVALID)
+			continue;
+		unsigned s = isa_info[in->op].shape;
+		if (s == S_LDX || s == S_ST || s == S_STX) {
+			int32_t size = (int32_t)isa_mem_size(isa_info[in->op].code);
+			unsigned base = s == S_LDX ? in->src : in->dst;
+			bool w = s != S_LDX;
+			bool in_frame = base == BPFBOX_MAX_REG && in->off >= -BPFBOX_STACK_SIZE &&
+					in->off <= -size;
+			if (!in_frame) {
+				struct grp *h = head[base] >= 0 ? &g->grp[head[base]] : NULL;
+				int32_t lo = h && in->off < h->lo ? in->off : h ? h->lo : 0;
+				int32_t hi = h && in->off + size > h->lo + h->len ? in->off + size
+									  : h ? h->lo + h->len : 0;
+				if (h && hi - lo <= 8) {
+					h->lo = lo;
+					h->len = (uint8_t)(hi - lo);
+					h->write |= w;
+					h->role = GRP_HEAD;
+					g->grp[i].role = GRP_MEMBER;
+				} else {
+					head[base] = (int64_t)i;
+					g->grp[i].lo = in->off;
+					g->grp[i].len = (uint8_t)size;
+					g->grp[i].write = w;
+				}
+			}
+		}
+		if (isa_writes_dst(in->op))
+			head[in->dst] = -1;
+		if (isa_writes_src(in->op))
+			head[in->src] = -1;
+	}
 	return 0;
 }
 
@@ -963,6 +1095,7 @@ static void gen_prologue(struct gen *g)
 		emit_call_abs(st, (const void *)jit_rt_enter);    /* call jit_rt_enter */
 		emit_mov_rr(st, true, RDI, RBX);                  /* mov rdi, rbx */
 		emit_mov_rr(st, true, RSI, R13);                  /* mov rsi, r13 */
+		ld_jctx(g, BUDGET, JOFF(budget));                 /* mov r9, [r12 + budget] */
 	}
 	ld_jctx(g, SCR1, JOFF(ex));                               /* mov r11, [r12 + ex] */
 	emit_lea(st, RBP, SCR1, XOFF(stack) + VM_STACK_BYTES);    /* lea rbp, [r11 + stack top] */
@@ -1035,6 +1168,7 @@ static void gen_shared(struct gen *g)
 		unit_begin(st, g->l_slow);
 		spill(g, 5);                                      /* save r0..r5 */
 		st_jctx(g, JOFF(regs[11]), SCR1);                 /* mov [r12 + regs[11]], r11 */
+		st_jctx(g, JOFF(budget), BUDGET);                 /* mov [r12 + budget], r9 */
 		emit_alu_ri(st, ALU_SUB, true, RSP, 8);           /* sub rsp, 8 */
 		arg_ex(g);                                        /* mov rdi, [r12 + ex] */
 		emit_mov_rr(st, true, RSI, SCR1);                 /* mov rsi, r11 */
@@ -1044,11 +1178,13 @@ static void gen_shared(struct gen *g)
 		emit_test_rr(st, false, RAX, RAX);                /* test eax, eax */
 		emit_jcc(st, CC_E, g->l_epilogue);                /* je epilogue (fault; rax = 0) */
 		ld_jctx(g, SCR1, JOFF(regs[11]));                 /* mov r11, [r12 + regs[11]] */
+		ld_jctx(g, BUDGET, JOFF(budget));                 /* mov r9, [r12 + budget] */
 		unspill(g, 5);                                    /* restore r0..r5 */
 		emit_ret(st);                                     /* ret */
 
 		/* budget_common (jumped to): r10 = first slot of the block */
 		unit_begin(st, g->l_budget);
+		st_jctx(g, JOFF(budget), BUDGET);                 /* mov [r12 + budget], r9 */
 		spill(g, BPFBOX_MAX_REG);                         /* save r0..r10 */
 		emit_mov_rr(st, true, RDI, JCTX);                 /* mov rdi, r12 */
 		emit_mov_rr(st, true, RSI, SCR2);                 /* mov rsi, r10 */
@@ -1065,7 +1201,7 @@ static void gen_insn(struct gen *g, size_t pc)
 	struct jit_state *st = &g->st;
 	const struct isa_insn *in = &g->code[pc];
 	const struct isa_info *inf = &isa_info[in->op];
-	if (g->checked && g->blen[pc])
+	if (g->checked && g->blen[pc] && !g->in_copy)
 		gen_charge(g, pc, g->blen[pc]);
 	switch (inf->shape) {
 	case S_ALU_K:
@@ -1135,7 +1271,7 @@ static void gen_insn(struct gen *g, size_t pc)
 static void gen_pass(struct gen *g)
 {
 	struct jit_state *st = &g->st;
-	st->hot.len = st->cold.len = 0;
+	st->hot.len = st->cold.len = st->copy.len = 0;
 	st->cur = &st->hot;
 	st->nlabels = 0;
 	g->rng = g->seed;
@@ -1169,7 +1305,7 @@ static void gen_pass(struct gen *g)
 static bool finish_pass(struct gen *g)
 {
 	struct jit_state *st = &g->st;
-	size_t hot = st->hot.len;
+	size_t base_of[3] = { 0, st->hot.len, st->hot.len + st->cold.len };
 	bool same = st->have_prev && st->nprev == st->nlabels;
 	if (st->nprev < st->nlabels) {
 		int64_t *p = util_realloc(st->alloc, st->prev, st->nprev * sizeof(*p),
@@ -1181,7 +1317,7 @@ static bool finish_pass(struct gen *g)
 		st->prev = p;
 	}
 	for (uint32_t i = 0; i < st->nlabels; i++) {
-		int64_t a = (int64_t)st->lab_off[i] + (st->lab_cold[i] ? (int64_t)hot : 0);
+		int64_t a = (int64_t)st->lab_off[i] + (int64_t)base_of[st->lab_stream[i]];
 		if (same && st->prev[i] != a)
 			same = false;
 		st->prev[i] = a;
@@ -1233,7 +1369,7 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 	finish_pass(&g);
 	if ((err = g.st.err))
 		goto out;
-	size_t bound = g.st.hot.len + g.st.cold.len;
+	size_t bound = g.st.hot.len + g.st.cold.len + g.st.copy.len;
 	void *base = map(map_ud, bound);
 	if (!base) {
 		err = -ENOMEM;
@@ -1254,7 +1390,7 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 		err = -ENOTSUP;
 		goto out;
 	}
-	size_t len = g.st.hot.len + g.st.cold.len;
+	size_t len = g.st.hot.len + g.st.cold.len + g.st.copy.len;
 	if (len > bound) {
 		*why = "internal error: image grew after the first pass";
 		err = -ENOTSUP;
@@ -1267,6 +1403,7 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 	}
 	memcpy(out->code, g.st.hot.buf, g.st.hot.len);
 	memcpy(out->code + g.st.hot.len, g.st.cold.buf, g.st.cold.len);
+	memcpy(out->code + g.st.hot.len + g.st.cold.len, g.st.copy.buf, g.st.copy.len);
 	out->len = out->cap = len;
 	out->tail_entry = (size_t)g.st.prev[g.l_tail];
 out:
@@ -1274,10 +1411,12 @@ out:
 		*why = "instruction the JIT does not handle";
 	util_free(g.st.alloc, g.st.hot.buf, g.st.hot.cap);
 	util_free(g.st.alloc, g.st.cold.buf, g.st.cold.cap);
+	util_free(g.st.alloc, g.st.copy.buf, g.st.copy.cap);
 	util_free(g.st.alloc, g.st.lab_off, g.st.cap_labels * sizeof(*g.st.lab_off));
-	util_free(g.st.alloc, g.st.lab_cold, g.st.cap_labels);
+	util_free(g.st.alloc, g.st.lab_stream, g.st.cap_labels);
 	util_free(g.st.alloc, g.st.prev, g.st.nprev * sizeof(*g.st.prev));
-	if (g.blen)
-		util_free(g.st.alloc, g.blen, (g.n + 1) * sizeof(*g.blen));
+	util_free(g.st.alloc, g.blen, (g.n + 1) * sizeof(*g.blen));
+	util_free(g.st.alloc, g.lead, g.n + 1);
+	util_free(g.st.alloc, g.grp, g.n * sizeof(*g.grp));
 	return err;
 }

@@ -592,6 +592,65 @@ static void test_grant(void)
 	      rc == 1 ? r.log : env.last_diff);
 }
 
+/* Accesses through one base register in one block share a region check;
+ * when the shared check fails, the block's slow copy must still run every
+ * access before the bad one and fault at the bad one. */
+static void test_groups(void)
+{
+	static uint8_t mem[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct pb p = { .n = 0 };
+	E(&p, ISA_OP_MOV64_K, 2, 0, 0, 0x55);
+	E(&p, ISA_OP_STXB, 1, 2, 4, 0);          /* ok */
+	E(&p, ISA_OP_LDXB, 3, 1, 5, 0);          /* ok */
+	E(&p, ISA_OP_STXB, 1, 3, 0, 0);          /* ok, below the first */
+	E(&p, ISA_OP_LDXH, 0, 1, 7, 0);          /* [7, 9): one byte past the end */
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	struct diff_case c = { .insns = p.s, .n = p.n, .mem = mem, .mem_len = 8 };
+	struct diff_run r;
+	int rc = diff_check(&env, &c, &r);
+	CHECK(rc == 1 && r.err == -EFAULT && strstr(r.log, "insn 4: out-of-bounds load of 2 bytes") &&
+	      r.mem[4] == 0x55 && r.mem[0] == 6,
+	      "shared check fails: stores before the bad access happen, the fault is at insn 4 (%s)",
+	      rc == 1 ? r.log : env.last_diff);
+	p.n = 0; /* union [5, 8) is rounded up to 4 bytes, [5, 9) fails, yet all are fine */
+	E(&p, ISA_OP_LDXB, 0, 1, 5, 0);
+	E(&p, ISA_OP_LDXB, 3, 1, 7, 0);
+	E(&p, ISA_OP_LSH64_K, 0, 0, 0, 8);
+	E(&p, ISA_OP_OR64_X, 0, 3, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	c.n = p.n;
+	rc = diff_check(&env, &c, &r);
+	CHECK(rc == 1 && r.err == 0 && r.r0 == 0x0608, "shared check fails on rounding only: r0 = 0x%llx",
+	      (unsigned long long)r.r0);
+	p.n = 0; /* eight loads, one shared check; then the base changes: a new group */
+	for (int i = 0; i < 8; i++) {
+		E(&p, ISA_OP_LDXB, 3, 1, 7 - i, 0);
+		E(&p, ISA_OP_ADD64_X, 0, 3, 0, 0);
+	}
+	E(&p, ISA_OP_ADD64_K, 1, 0, 0, 4);
+	E(&p, ISA_OP_LDXW, 3, 1, 0, 0);
+	E(&p, ISA_OP_ADD64_X, 0, 3, 0, 0);
+	E(&p, ISA_OP_LDXB, 3, 1, 4, 0);          /* past the end: the new group fails */
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	c.n = p.n;
+	for (int ro = 0; ro < 2; ro++) {
+		c.ro = ro;
+		rc = diff_check(&env, &c, &r);
+		CHECK(rc == 1 && r.err == -EFAULT && strstr(r.log, "insn 19: out-of-bounds load of 1 byte"),
+		      "a base change starts a new group%s (%s)", ro ? " (read-only memory)" : "",
+		      rc == 1 ? r.log : env.last_diff);
+	}
+	p.n = 0; /* a store in a group over read-only memory faults at that store */
+	E(&p, ISA_OP_LDXB, 3, 1, 0, 0);
+	E(&p, ISA_OP_STXB, 1, 3, 1, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	c.n = p.n;
+	c.ro = true;
+	rc = diff_check(&env, &c, &r);
+	CHECK(rc == 1 && r.err == -EFAULT && strstr(r.log, "insn 1: out-of-bounds store"),
+	      "a store in a group over read-only memory (%s)", rc == 1 ? r.log : env.last_diff);
+}
+
 /* ---- packet loads ------------------------------------------------------------ */
 
 static void test_ldpkt(void)
@@ -773,6 +832,7 @@ int main(void)
 	test_calls();
 	test_tail_calls();
 	test_grant();
+	test_groups();
 	test_ldpkt();
 	test_api();
 	test_wx();
