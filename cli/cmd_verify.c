@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bpfbox verify PROG [--section S | --prog NAME] [--type TYPE] [--ctx-size N]\n"
 		"                     [--attach N] [--map IDX=TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES]...\n"
-		"                     [--license L] [--stats] [-v | -vv]\n"
+		"                     [--license L] [--btf] [--stats] [-v | -vv]\n"
 		"  Proves PROG safe the way the Linux kernel's verifier does for root, or\n"
 		"  says why not: the first line on stderr names the instruction, the\n"
 		"  register or stack slot and the reason.\n"
@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"               prog_array, ringbuf (sizes 0:0:SIZE), lru_hash, queue, ...);\n"
 		"               repeat in IDX order 0, 1, ...\n"
 		"  --license L  license of a raw program (default GPL)\n"
+		"  --btf        treat a raw program as having BTF function info (callbacks,\n"
+		"               tail calls from subprograms need it, as in the kernel)\n"
 		"  --stats      print processed instructions, states and time on stdout\n"
 		"  -v, -vv      the path taken and the state at each instruction (kernel notation)\n"
 		"exit status: 0 accepted, 1 rejected, 2 bad input or usage\n");
@@ -134,7 +136,7 @@ int cli_verify_object_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p,
 	struct objmaps om = { .obj = obj };
 	BPFBOX_OPTS(bpfbox_verify_opts, o, .prog_type = bpfbox_obj_prog__type(p),
 		    .license = bpfbox_object__license(obj), .log = log, .map_info = obj_map_info,
-		    .map_ud = &om);
+		    .map_ud = &om, .func_info = bpfbox_object__btf(obj) != NULL);
 	if (!o.license || !o.license[0])
 		o.license = "";
 	int err = bpfbox_verify(insns, n, &o, stats);
@@ -186,7 +188,7 @@ int cmd_verify(int argc, char **argv)
 	const char *path = NULL, *section = NULL, *pname = NULL, *type = NULL, *license = NULL;
 	uint32_t ctx_size = 0;
 	int attach = 0, verbose = 0;
-	bool stats = false, attach_set = false;
+	bool stats = false, attach_set = false, btf = false;
 	static struct rawmaps rm;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -229,6 +231,8 @@ int cmd_verify(int argc, char **argv)
 			rm.d[idx] = d;
 			rm.set[idx] = true;
 			rm.n++;
+		} else if (!strcmp(a, "--btf")) {
+			btf = true;
 		} else if (!strcmp(a, "--stats")) {
 			stats = true;
 		} else if (!strcmp(a, "-v")) {
@@ -295,7 +299,7 @@ int cmd_verify(int argc, char **argv)
 		}
 		BPFBOX_OPTS(bpfbox_verify_opts, o, .prog_type = pt, .ctx_size = ctx_size,
 			    .expected_attach_type = attach, .license = license ? license : "GPL",
-			    .log = &log, .map_info = raw_map_info, .map_ud = &rm);
+			    .log = &log, .map_info = raw_map_info, .map_ud = &rm, .func_info = btf);
 		err = bpfbox_verify(insns, n, &o, &st);
 		free(insns);
 	}

@@ -86,8 +86,12 @@ struct bpfbox_verify_opts {
 	bpfbox_helper_info_fn helper_info;
 	void *helper_ud;
 	uint32_t max_insns_processed; /* 0: 1,000,000 (the kernel's limit) */
+	/* The program comes with BTF function information (objects built with
+	 * -g).  Like the kernel, callbacks (lddw func) and tail calls from
+	 * subprograms need it. */
+	bool func_info;
 };
-#define bpfbox_verify_opts__last_field max_insns_processed
+#define bpfbox_verify_opts__last_field func_info
 
 struct bpfbox_verify_stats {
 	size_t sz;

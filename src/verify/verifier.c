@@ -744,6 +744,9 @@ static int do_lddw(struct venv *env, const struct isa_insn *in)
 		return 0;
 	}
 	case 4: {
+		if (!env->func_info)
+			return vrf_reject(env, -EINVAL, "missing btf func_info: callbacks need BTF function "
+					  "information (objects compiled with -g)");
 		int sp = vrf_find_subprog(env, (uint32_t)((int64_t)env->insn_idx + 1 + in->imm));
 		if (sp < 0)
 			return vrf_reject(env, -EINVAL, "lddw func: not the start of a function");
@@ -1026,8 +1029,14 @@ static int do_check(struct venv *env)
 			break;
 		}
 		case S_CALL: {
-			if (in->imm == 12)
+			if (in->imm == 12) {
 				env->sub[env->insn_sub[idx]].has_tail_call = true;
+				if (env->insn_sub[idx] && !env->func_info) {
+					err = vrf_reject(env, -EINVAL, "tail_call is not allowed in subprogs "
+							 "without BTF (function information)");
+					break;
+				}
+			}
 			int r = vrf_check_helper(env, in);
 			if (r < 0) {
 				err = r;
@@ -1198,6 +1207,7 @@ BPFBOX_API int bpfbox_verify(const struct bpfbox_insn *insns, size_t n,
 	env.helper_info = OPTS_GET(opts, helper_info, NULL);
 	env.helper_ud = OPTS_GET(opts, helper_ud, NULL);
 	env.max_processed = OPTS_GET(opts, max_insns_processed, 0);
+	env.func_info = OPTS_GET(opts, func_info, false);
 	if (!env.max_processed)
 		env.max_processed = 1000000;
 	env.verbose = env.log && env.log->level >= BPFBOX_LOG_INFO;

@@ -189,6 +189,7 @@ struct venv {
 	bpfbox_helper_info_fn helper_info;
 	void *helper_ud;
 	uint64_t max_processed;
+	bool func_info;
 
 	/* structure (cfg.c) */
 	uint32_t nsub;

@@ -14,6 +14,7 @@
  *   @why <why it passes or fails, in words>
  *   @kernel-skip <why the kernel cannot judge it>
  *   @hex b7 00 00 00 ...       raw instruction bytes instead of assembly
+ *   @btf                       the program has BTF function info (not given to the kernel)
  *       r0 = 0                 everything else: assembly (llvm syntax)
  *       exit
  *
@@ -47,6 +48,7 @@ struct vec {
 	char rodata[VEC_MAX_MAPS][256];
 	bool has_rodata[VEC_MAX_MAPS];
 	bool accept;
+	bool btf;
 	char expect_msg[256];
 	char why[256];
 	char kernel_skip[160];
@@ -99,6 +101,7 @@ static void vec_opts(struct vec *v, struct bpfbox_verify_opts *o, struct bpfbox_
 	o->log = log;
 	o->map_info = vec_map_info;
 	o->map_ud = v;
+	o->func_info = v->btf;
 }
 
 static char *vec_trim(char *s)
@@ -190,6 +193,10 @@ static int vec_parse_file(struct vecset *set, const char *path, const char *shor
 			}
 		} else if (!strcmp(t, "@why")) {
 			snprintf(cur->why, sizeof(cur->why), "%s", arg);
+		} else if (!strcmp(t, "@btf")) {
+			cur->btf = true;
+			snprintf(cur->kernel_skip, sizeof(cur->kernel_skip), "%s",
+				 "needs BTF function info, which a raw load does not carry");
 		} else if (!strcmp(t, "@hex")) {
 			size_t l = strlen(cur->hex);
 			snprintf(cur->hex + l, sizeof(cur->hex) - l, "%s ", arg);
