@@ -28,8 +28,9 @@ static void usage(FILE *f)
 		   "  Runs one program for the bpf_conformance test suite (plugin protocol):\n"
 		   "  the program's bytes as hex on stdin, the input memory as one hex argument.\n"
 		   "  Prints r0 in hex and exits 0, or prints one error line and exits 1.\n"
+		   "  --jit      (default) compile to native code first (checked mode; a JIT\n"
+		   "             failure is an error)\n"
 		   "  --interp   use the interpreter\n"
-		   "  --jit      compile to native code first (checked mode; a JIT failure is an error)\n"
 		   "  --dispatch goto|switch   interpreter dispatch build (default goto)\n"
 		   "  --elf      stdin holds an ELF object instead of raw instructions\n");
 }
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 int cmd_conformance(int argc, char **argv)
 {
 	const char *mem_hex = NULL;
-	int engine = BPFBOX_ENGINE_INTERP;
+	int engine = BPFBOX_ENGINE_JIT;
 	bool elf = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
