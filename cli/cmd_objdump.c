@@ -100,6 +100,8 @@ static void data_vars(struct bpfbox_object *obj, const struct bpfbox_obj_map_def
 		if (!var || !btf_is_var(var))
 			continue;
 		const char *name = btf__name_by_offset(btf, var->name_off);
+		if (!name)
+			name = "?";
 		uint64_t off = 0, size = 0;
 		if (bpfbox_object__symbol(obj, d->section, name, &off, &size))
 			off = vs[i].offset;

@@ -312,6 +312,21 @@ int isa_decode(const struct bpfbox_insn *insns, size_t n, unsigned flags,
 			i++;
 		}
 	}
+	/* Execution must not run off the end: the last instruction is exit or
+	 * an unconditional jump (the kernel's "last insn is not an exit or
+	 * jmp").  Found by the object loader's fuzzer: the engines would read
+	 * past the decoded array. */
+	{
+		size_t last = n - 1;
+		if (d[last].op == ISA_OP_INVALID && last > 0)
+			last--; /* the second half of a final lddw */
+		unsigned ls = isa_info[d[last].op].shape;
+		if (ls != S_EXIT && ls != S_JA && ls != S_JA32) {
+			err = fail(log, err_index, last,
+				   "last insn is not an exit or jmp (execution would run off the end)");
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		enum isa_op op = d[i].op;
 		if (op == ISA_OP_INVALID)

@@ -416,6 +416,8 @@ static int read_symbols(struct bpfbox_object *obj)
 	if (!obj->syms)
 		return -ENOMEM;
 	obj->nsyms = n;
+	if (!n || !symtab->data)
+		return obj_err(obj, -EINVAL, "the symbol table is empty");
 	struct cursor c = cursor_make(symtab->data, symtab->size);
 	for (uint64_t i = 0; i < n; i++) {
 		struct obj_sym *s = &obj->syms[i];

@@ -66,6 +66,13 @@ void obj_free_map(struct bpfbox_object *obj, struct bpfbox_obj_map *m)
 	obj_free(obj, m, sizeof(*m));
 }
 
+/* A BTF string, "" when the offset is outside the string section. */
+static const char *bname(const struct btf *btf, uint32_t off)
+{
+	const char *s = btf__name_by_offset(btf, off);
+	return s ? s : "";
+}
+
 /* Follow typedefs and qualifiers (bounded: BTF may be hostile). */
 static const struct btf_type *skip_mods(const struct btf *btf, uint32_t id, uint32_t *res)
 {
@@ -117,8 +124,8 @@ static int parse_def(struct def_parse *P, const struct btf *btf, uint32_t struct
 	uint16_t n = btf_vlen(st);
 	bool have_key_size = false, have_value_size = false;
 	for (uint16_t i = 0; i < n; i++) {
-		const char *name = btf__name_by_offset(btf, mem[i].name_off);
-		if (!name || !*name)
+		const char *name = bname(btf, mem[i].name_off);
+		if (!*name)
 			return obj_err(obj, -EINVAL, "map '%s': unnamed field in definition", P->map);
 		uint32_t v = 0;
 		if (!strcmp(name, "type") || !strcmp(name, "max_entries") ||
@@ -280,7 +287,7 @@ static int parse_btf_maps(struct bpfbox_object *obj, uint32_t sec, size_t *cap)
 	uint32_t cnt = btf__type_cnt(btf);
 	for (uint32_t id = 1; id < cnt; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
-		if (t && btf_is_datasec(t) && !strcmp(btf__name_by_offset(btf, t->name_off), ".maps")) {
+		if (t && btf_is_datasec(t) && !strcmp(bname(btf, t->name_off), ".maps")) {
 			ds = t;
 			break;
 		}
@@ -297,8 +304,8 @@ static int parse_btf_maps(struct bpfbox_object *obj, uint32_t sec, size_t *cap)
 		const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
 		if (!var || !btf_is_var(var))
 			return obj_err(obj, -EINVAL, ".maps entry %u is not a BTF variable", i);
-		const char *name = btf__name_by_offset(btf, var->name_off);
-		if (!name || !*name)
+		const char *name = bname(btf, var->name_off);
+		if (!*name)
 			return obj_err(obj, -EINVAL, ".maps entry %u has no name", i);
 		const struct obj_sym *sym = find_sym(obj, sec, name);
 		if (!sym)
