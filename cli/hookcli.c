@@ -1,0 +1,377 @@
+/* bpfbox — cli/hookcli.c: the plumbing the hook commands share.
+ *
+ * `bpfbox trace`, `xdp`, `filter` and `tc` all: open PROG (an ELF object
+ * or a .bpf.c source compiled on the fly), create its maps and programs in
+ * one VM with bpfbox's helpers, then for each program a hook will run:
+ *
+ *   verify   with bpfbox's verifier, given the program type, the context
+ *            size the hook provides and the object's map shapes — as the
+ *            kernel does at load time.  A verified program runs without
+ *            run-time checks.  One the verifier rejects runs in checked
+ *            mode (a note says why), where every access is checked at run
+ *            time and a fault stops the program, never bpfbox: both ways
+ *            are safe (DESIGN.md).  --strict refuses it instead (exit 1),
+ *            as the kernel would; --no-verify skips the verifier;
+ *   compile  with the JIT when it can (verified programs get unchecked
+ *            code), else the interpreter runs it; --interp forces that.
+ *
+ * While the hook runs, ring buffer and perf event array records are
+ * printed after every event (hex, or decoded with the object's BTF; JSON
+ * lines with --json) and bpf_trace_printk lines go to stdout (or
+ * --trace-out).  At the end --dump-maps prints every map.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "bpfbox/helpers.h"
+#include "bpfbox/hooks.h"
+#include "bpfbox/jit.h"
+#include "bpfbox/maps.h"
+#include "bpfbox/object.h"
+#include "bpfbox/prog_types.h"
+#include "bpfbox/verify.h"
+#include "bpfbox/vm.h"
+#include "cli.h"
+#include "hookcli.h"
+#include "objload.h"
+
+const char hookcli_options_help[] =
+	"  --dump-maps        print every map at the end (decoded with BTF when known)\n"
+	"  --json             ring buffer / perf records, maps and counters as JSON lines\n"
+	"  --record-type T    decode ring buffer / perf records as BTF struct T (default:\n"
+	"                     the object's one struct of the record's size, else hex)\n"
+	"  --trace-out FILE   bpf_trace_printk lines go to FILE (default stdout)\n"
+	"  --strict           refuse a program the verifier rejects (exit 1), as the\n"
+	"                     kernel would; by default it runs in checked mode (every\n"
+	"                     access checked at run time; a fault stops the program)\n"
+	"  --no-verify        skip the verifier: run in checked mode\n"
+	"  --interp           use the interpreter (default: the JIT when it compiles)\n"
+	"  --budget N         instructions per run in checked mode (default 1000000)\n"
+	"  -v                 say what is loaded, verified and compiled\n";
+
+int hookcli_option(const char *cmd, int argc, char **argv, int *i, struct hookcli_args *a)
+{
+	const char *o = argv[*i];
+	const char **slot = NULL;
+	if (!strcmp(o, "--trace-out"))
+		slot = &a->trace_out;
+	else if (!strcmp(o, "--record-type"))
+		slot = &a->record_type;
+	if (slot) {
+		if (*i + 1 >= argc) {
+			cli_err(cmd, "%s needs a value", o);
+			return -1;
+		}
+		*slot = argv[++*i];
+		return 1;
+	}
+	if (!strcmp(o, "--budget")) {
+		char *end;
+		if (*i + 1 >= argc) {
+			cli_err(cmd, "--budget needs a number");
+			return -1;
+		}
+		errno = 0;
+		a->budget = strtoull(argv[++*i], &end, 0);
+		if (errno || *end || !a->budget || argv[*i][0] == '-') {
+			cli_err(cmd, "--budget takes a positive number, not '%s'", argv[*i]);
+			return -1;
+		}
+		return 1;
+	}
+	if (!strcmp(o, "--json"))
+		a->json = true;
+	else if (!strcmp(o, "--dump-maps"))
+		a->dump_maps = true;
+	else if (!strcmp(o, "--no-verify"))
+		a->no_verify = true;
+	else if (!strcmp(o, "--strict"))
+		a->strict = true;
+	else if (!strcmp(o, "--interp"))
+		a->interp = true;
+	else if (!strcmp(o, "--jit"))
+		a->interp = false;
+	else if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
+		a->verbose = true;
+	else
+		return 0;
+	return 1;
+}
+
+static void first_line(char *s)
+{
+	s[strcspn(s, "\n")] = 0;
+}
+
+int hookcli_open(struct hookcli *h, const char *cmd, const struct hookcli_args *a)
+{
+	memset(h, 0, sizeof(*h));
+	h->cmd = cmd;
+	char err[1024] = "";
+	if (!a->path) {
+		cli_err(cmd, "no program given (see bpfbox %s --help)", cmd);
+		return CLI_EXIT_USAGE;
+	}
+	if (!cli_is_object(a->path)) {
+		cli_err(cmd, "%s: not an ELF object or a .bpf.c source", a->path);
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_open_object(a->path, a->verbose, &h->obj, err, sizeof(err))) {
+		cli_err(cmd, "%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (a->trace_out && !(h->trace = fopen(a->trace_out, "w"))) {
+		cli_err(cmd, "%s: %s", a->trace_out, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	BPFBOX_OPTS(bpfbox_env_opts, eo, .trace_out = h->trace);
+	BPFBOX_OPTS(bpfbox_vm_opts, vo, .insn_budget = a->budget);
+	if (bpfbox_env__new(&h->env, &eo)) {
+		cli_err(cmd, "out of memory");
+		return CLI_EXIT_USAGE;
+	}
+	bpfbox_env__vm_opts(h->env, &vo);
+	if (bpfbox_vm__new(&h->vm, &vo) || bpfbox_env__attach(h->env, h->vm)) {
+		cli_err(cmd, "cannot create the VM");
+		return CLI_EXIT_USAGE;
+	}
+	char logbuf[2048] = "";
+	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
+	BPFBOX_OPTS(bpfbox_object_load_opts, lo, .log = &log);
+	if (bpfbox_object__load(h->obj, h->vm, h->env, &lo)) {
+		first_line(logbuf);
+		cli_err(cmd, "%s", logbuf[0] ? logbuf : "load failed");
+		return CLI_EXIT_USAGE;
+	}
+	BPFBOX_OPTS(bpfbox_outputs_opts, oo, .json = a->json, .record_type = a->record_type);
+	int e = bpfbox_outputs__new(&h->outs, h->obj, &oo);
+	if (e) {
+		if (e == -ENOENT)
+			cli_err(cmd, "--record-type %s: no such struct in the object's BTF",
+				a->record_type);
+		else
+			cli_err(cmd, "out of memory");
+		return CLI_EXIT_USAGE;
+	}
+	h->engine = a->interp ? BPFBOX_ENGINE_INTERP : BPFBOX_ENGINE_DEFAULT;
+	return 0;
+}
+
+/* ---- the verifier's view of the object's maps --------------------------------------- */
+
+struct map_info_ud {
+	struct bpfbox_object *obj;
+	struct bpfbox_map_desc descs[2]; /* a map and its inner template */
+};
+
+static void fill_desc(struct bpfbox_object *obj, const struct bpfbox_obj_map_def *d,
+		      struct bpfbox_map_desc *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->type = d->type;
+	o->key_size = d->key_size;
+	o->value_size = d->value_size;
+	o->max_entries = d->max_entries;
+	o->map_flags = d->map_flags;
+	o->spin_lock_off = -1;
+	o->name = d->name;
+	/* a read-only global data map is frozen: its contents are facts */
+	if (d->kind == BPFBOX_OBJ_MAP_DATA && (d->map_flags & BPFBOX_F_RDONLY_PROG))
+		o->rodata = d->init;
+	(void)obj;
+}
+
+static int map_info(void *ud, unsigned src, int32_t imm, int32_t next_imm,
+		    struct bpfbox_map_desc *out)
+{
+	struct map_info_ud *M = ud;
+	if (src != 5 && src != 6)
+		return -ENOENT;
+	struct bpfbox_obj_map *m = bpfbox_object__map(M->obj, (size_t)imm);
+	if (imm < 0 || !m)
+		return -ENOENT;
+	const struct bpfbox_obj_map_def *d = bpfbox_obj_map__def(m);
+	fill_desc(M->obj, d, &M->descs[0]);
+	if (d->inner >= 0) {
+		struct bpfbox_obj_map *im = bpfbox_object__map(M->obj, (size_t)d->inner);
+		if (im) {
+			fill_desc(M->obj, bpfbox_obj_map__def(im), &M->descs[1]);
+			M->descs[0].inner = &M->descs[1];
+		}
+	}
+	*out = M->descs[0];
+	(void)next_imm;
+	return 0;
+}
+
+int hookcli_prepare(struct hookcli *h, const struct hookcli_args *a, struct bpfbox_obj_prog *p,
+		    int prog_type, uint32_t ctx_size)
+{
+	struct bpfbox_prog *prog = bpfbox_obj_prog__handle(p);
+	const char *name = bpfbox_obj_prog__name(p);
+	if (!prog) {
+		cli_err(h->cmd, "prog '%s' was not loaded", name);
+		return CLI_EXIT_USAGE;
+	}
+	/* The verifier: the kernel would refuse an unsafe program at load. */
+	if (!a->no_verify) {
+		char vlog[4096] = "";
+		struct bpfbox_log log = { .buf = vlog, .size = sizeof(vlog),
+					  .level = BPFBOX_LOG_ERROR };
+		struct map_info_ud M = { .obj = h->obj };
+		BPFBOX_OPTS(bpfbox_verify_opts, vo, .prog_type = prog_type, .ctx_size = ctx_size,
+			    .license = bpfbox_object__license(h->obj), .log = &log,
+			    .map_info = map_info, .map_ud = &M);
+		int e = bpfbox_prog__verify(prog, &vo);
+		if (e && a->strict) {
+			first_line(vlog);
+			cli_err(h->cmd, "prog '%s' rejected by the verifier: %s", name,
+				vlog[0] ? vlog : strerror(-e));
+			return CLI_EXIT_NO;
+		}
+		if (e) {
+			first_line(vlog);
+			fprintf(stderr, "bpfbox %s: prog '%s' not verified (%s); it runs in checked "
+				"mode\n", h->cmd, name, vlog[0] ? vlog : strerror(-e));
+		} else if (a->verbose)
+			fprintf(stderr, "bpfbox %s: prog '%s' verified\n", h->cmd, name);
+	}
+	if (!a->interp) {
+		char jl[512] = "";
+		struct bpfbox_log jlog = { .buf = jl, .size = sizeof(jl), .level = BPFBOX_LOG_ERROR };
+		BPFBOX_OPTS(bpfbox_jit_opts, jo, .log = &jlog);
+		int e = bpfbox_prog__jit(prog, &jo);
+		if (a->verbose) {
+			first_line(jl);
+			if (e)
+				fprintf(stderr, "bpfbox %s: prog '%s' runs on the interpreter (%s)\n",
+					h->cmd, name, jl[0] ? jl : strerror(-e));
+			else
+				fprintf(stderr, "bpfbox %s: prog '%s' JIT-compiled (%s code)\n", h->cmd,
+					name, bpfbox_prog__verified(prog) ? "unchecked" : "checked");
+		}
+	}
+	return 0;
+}
+
+void hookcli_drain(struct hookcli *h)
+{
+	if (h->outs && bpfbox_outputs__any(h->outs))
+		bpfbox_outputs__drain(h->outs);
+}
+
+/* ---- --dump-maps ---------------------------------------------------------------------------- */
+
+struct dump_ud {
+	FILE *f;
+	const struct btf *btf;
+	const struct bpfbox_obj_map_def *d;
+	struct bpfbox_map *map;
+	bool json;
+	unsigned n;
+};
+
+static void put_hex(FILE *f, const void *p, size_t n, bool json)
+{
+	const uint8_t *b = p;
+	if (json)
+		fputc('"', f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, json ? "%02x" : (i ? " %02x" : "%02x"), b[i]);
+	if (json)
+		fputc('"', f);
+}
+
+static void put_value(struct dump_ud *D, uint32_t type, const void *p, size_t n)
+{
+	if (!type || !D->btf || bpfbox_btf__print_data(D->f, D->btf, type, p, n, D->json))
+		put_hex(D->f, p, n, D->json);
+}
+
+static bool percpu(uint32_t t)
+{
+	return t == BPFBOX_MAP_TYPE_PERCPU_ARRAY || t == BPFBOX_MAP_TYPE_PERCPU_HASH ||
+	       t == BPFBOX_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static int dump_elem(const void *key, const void *value, void *ud)
+{
+	struct dump_ud *D = ud;
+	uint32_t ks = bpfbox_map__key_size(D->map), vs = bpfbox_map__value_size(D->map);
+	uint32_t t = bpfbox_map__type(D->map);
+	FILE *f = D->f;
+	if (D->json) {
+		fputs(D->n ? ",{\"key\":" : "{\"key\":", f);
+		put_value(D, D->d->btf_key_type, key, ks);
+		fputs(",\"value\":", f);
+	} else {
+		fputs("  ", f);
+		put_value(D, D->d->btf_key_type, key, ks);
+		fputs(": ", f);
+	}
+	if (percpu(t)) {
+		uint32_t stride = (vs + 7) & ~7u, ncpu = bpfbox_map__nr_cpus(D->map);
+		fputc('[', f);
+		for (uint32_t c = 0; c < ncpu; c++) {
+			if (c)
+				fputs(D->json ? "," : ", ", f);
+			put_value(D, D->d->btf_value_type, (const uint8_t *)value + (size_t)c * stride,
+				  vs);
+		}
+		fputc(']', f);
+	} else if (t == BPFBOX_MAP_TYPE_PROG_ARRAY || t == BPFBOX_MAP_TYPE_ARRAY_OF_MAPS ||
+		   t == BPFBOX_MAP_TYPE_HASH_OF_MAPS) {
+		void *ptr;
+		memcpy(&ptr, value, sizeof(ptr));
+		fprintf(f, D->json ? "\"%p\"" : "%p", ptr);
+	} else {
+		put_value(D, D->d->btf_value_type, value, vs);
+	}
+	fputs(D->json ? "}" : "\n", f);
+	D->n++;
+	return 0;
+}
+
+void hookcli_dump_maps(struct hookcli *h, bool json)
+{
+	FILE *f = stdout;
+	const struct btf *btf = bpfbox_object__btf(h->obj);
+	for (size_t i = 0; i < bpfbox_object__map_count(h->obj); i++) {
+		struct bpfbox_obj_map *om = bpfbox_object__map(h->obj, i);
+		struct bpfbox_map *m = bpfbox_obj_map__handle(om);
+		const struct bpfbox_obj_map_def *d = bpfbox_obj_map__def(om);
+		if (!m)
+			continue;
+		uint32_t t = bpfbox_map__type(m);
+		const char *tn = bpfbox_map_type_name(t);
+		struct dump_ud D = { f, btf, d, m, json, 0 };
+		if (json)
+			fprintf(f, "{\"map\":\"%s\",\"type\":\"%s\",\"entries\":[", d->name,
+				tn ? tn : "?");
+		else
+			fprintf(f, "map %s (%s, key %u, value %u, max_entries %u):\n", d->name,
+				tn ? tn : "?", bpfbox_map__key_size(m), bpfbox_map__value_size(m),
+				bpfbox_map__max_entries(m));
+		int e = bpfbox_map__for_each(m, dump_elem, &D);
+		if (json)
+			fputs("]}\n", f);
+		else if (e == -EOPNOTSUPP)
+			fprintf(f, "  (a %s map has no entries to dump)\n", tn ? tn : "?");
+	}
+	fflush(f);
+}
+
+void hookcli_close(struct hookcli *h)
+{
+	fflush(stdout);
+	bpfbox_outputs__free(h->outs);
+	bpfbox_object__free(h->obj);
+	bpfbox_vm__free(h->vm);
+	bpfbox_env__free(h->env);
+	if (h->trace)
+		fclose(h->trace);
+	memset(h, 0, sizeof(*h));
+}
