@@ -107,6 +107,12 @@ static void branch_done(struct venv *env, struct vstored *st)
 			break;
 		struct vstored *p = st->parent;
 		if (st->evicted) {
+			if (st->gprev)
+				st->gprev->gnext = st->gnext;
+			else
+				env->graveyard = st->gnext;
+			if (st->gnext)
+				st->gnext->gprev = st->gprev;
 			stored_free(st);
 			env->live_states--;
 		}
@@ -198,6 +204,11 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 			*link = sl->next;
 			if (sl->branches) {
 				sl->evicted = true;
+				sl->gprev = NULL;
+				sl->gnext = env->graveyard;
+				if (env->graveyard)
+					env->graveyard->gprev = sl;
+				env->graveyard = sl;
 			} else {
 				stored_free(sl);
 				env->live_states--;
@@ -1179,6 +1190,11 @@ static void env_free(struct venv *env)
 		}
 	}
 	free(env->explored);
+	while (env->graveyard) {
+		struct vstored *nx = env->graveyard->gnext;
+		stored_free(env->graveyard);
+		env->graveyard = nx;
+	}
 	free(env->sub);
 	free(env->insn_sub);
 	free(env->live);

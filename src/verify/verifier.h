@@ -153,6 +153,7 @@ struct vstored {
 	uint32_t insn;
 	uint32_t hit, miss;
 	bool evicted;            /* out of the list; freed when complete */
+	struct vstored *gprev, *gnext; /* evicted and still in progress: env->graveyard */
 	struct vstate st;
 };
 
@@ -209,6 +210,7 @@ struct venv {
 	uint32_t prev_insn;
 	uint32_t id_gen;
 	struct vstored **explored; /* per instruction */
+	struct vstored *graveyard; /* evicted states still in progress */
 	struct vpending *stack;    /* pending branches */
 	uint32_t nstack, capstack;
 	uint64_t processed;
