@@ -14,10 +14,14 @@
  *
  * Per-run state.  The prologue saves the callee-saved registers and
  * reserves a `struct jit_ctx` (jit.h) on the native stack; r12 points at it
- * for the whole run.  It holds the run (`ex`), the call depth, and in
- * checked mode the instruction budget and the r1 region's bounds
- * precomputed per access size.  The eBPF stack is the VM's (ex->stack):
- * r10 starts at its top, each bpf-to-bpf call moves it down 512 bytes.
+ * for the whole run.  It holds the run (`ex`), the call depth, spill
+ * slots for the cold paths, and in checked mode the r1 region's bounds
+ * precomputed per access size (the budget itself is kept in r9).  The
+ * eBPF stack is the VM's (ex->stack): r10 starts at its top, each
+ * bpf-to-bpf call moves it down 512 bytes.  A tail call into another
+ * program's JIT code jumps to that code's tail entry and keeps the
+ * jit_ctx, the budget and the stack; a target without suitable JIT code
+ * is handed back to the VM, which continues on the interpreter.
  *
  * Checked mode (unverified programs) keeps the interpreter's guarantees in
  * native code:
@@ -61,7 +65,10 @@
  * JIT code; the kernel's JIT binds its helper calls the same way).
  * Programs up to ISA_MAX_INSNS slots.  Shift-count immediates and memory
  * offsets are not blinded (they are 6 and 16 bits; the kernel does not
- * blind offsets either).
+ * blind offsets either).  After a tail call handed to the interpreter,
+ * a budget exhaustion is reported at the same instruction, but its
+ * message names the budget that was left (the interpreter knows no other),
+ * not the run's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -108,6 +115,7 @@ static const uint8_t reg_map[BPFBOX_MAX_REG + 1] = {
 #define XOFF(f) ((int32_t)offsetof(struct bpfbox_exec, f))
 
 #define MAX_PASSES 24     /* then everything long, which settles in one more */
+#define JIT_MAX_IMAGE (256u << 20)
 #define FORCE_LONG_PASS 20
 
 struct gen {
@@ -149,7 +157,7 @@ static uint32_t blind_rand(struct gen *g)
 }
 
 /* Start a cold stub: switch to the cold stream and open a unit there.
- * Returns the saved hot-stream unit to restore with cold_end(). */
+ * Returns the stream and unit to go back to with cold_end(). */
 struct unit_save {
 	struct jit_stream *cur;
 	uint32_t unit;
@@ -1370,6 +1378,11 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 	if ((err = g.st.err))
 		goto out;
 	size_t bound = g.st.hot.len + g.st.cold.len + g.st.copy.len;
+	if (bound > JIT_MAX_IMAGE) {
+		*why = "native code would exceed 256 MiB";
+		err = -ENOTSUP;
+		goto out;
+	}
 	void *base = map(map_ud, bound);
 	if (!base) {
 		err = -ENOMEM;
@@ -1401,9 +1414,13 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 		err = -ENOMEM;
 		goto out;
 	}
-	memcpy(out->code, g.st.hot.buf, g.st.hot.len);
-	memcpy(out->code + g.st.hot.len, g.st.cold.buf, g.st.cold.len);
-	memcpy(out->code + g.st.hot.len + g.st.cold.len, g.st.copy.buf, g.st.copy.len);
+	size_t at = 0;
+	const struct jit_stream *streams[3] = { &g.st.hot, &g.st.cold, &g.st.copy };
+	for (int i = 0; i < 3; i++) {
+		if (streams[i]->len)
+			memcpy(out->code + at, streams[i]->buf, streams[i]->len);
+		at += streams[i]->len;
+	}
 	out->len = out->cap = len;
 	out->tail_entry = (size_t)g.st.prev[g.l_tail];
 out:
