@@ -174,7 +174,43 @@ BPFBOX_API void bpfbox_callback__set_verified(struct bpfbox_callback *cb, bool v
 /* Unregister and free (its program too).  NULL is fine. */
 BPFBOX_API void bpfbox_env__callback_free(struct bpfbox_env *env, struct bpfbox_callback *cb);
 
-/* ---- helper contracts ------------------------------------------------------ */
+/* ---- helper contracts ------------------------------------------------------
+ *
+ * What a helper takes and returns, as data (the kernel's bpf_func_proto):
+ * the verifier checks every call against it.  bpfbox's own helpers carry
+ * theirs (src/helpers/helpers.def); a host registering its own helper with
+ * bpfbox_vm__set_helper(vm, id, name, fn, &contract) describes it with this
+ * struct (same layout and values as the helpers layer's internal one).
+ * A helper registered without a contract runs unverified programs only. */
+
+enum bpfbox_helper_arg {
+	BPFBOX_ARG_NONE = 0, BPFBOX_ARG_ANY, BPFBOX_ARG_MAP, BPFBOX_ARG_MAP_KEY,
+	BPFBOX_ARG_MAP_VALUE, BPFBOX_ARG_MAP_VALUE_UNINIT, BPFBOX_ARG_MEM,
+	BPFBOX_ARG_MEM_OR_NULL, BPFBOX_ARG_MEM_UNINIT, BPFBOX_ARG_MEM_UNINIT_OR_NULL,
+	BPFBOX_ARG_SIZE, BPFBOX_ARG_SIZE_OR_ZERO, BPFBOX_ARG_ALLOC_SIZE, BPFBOX_ARG_CTX,
+	BPFBOX_ARG_FUNC, BPFBOX_ARG_STACK_OR_NULL, BPFBOX_ARG_RINGBUF_MEM, BPFBOX_ARG_SPIN_LOCK,
+	BPFBOX_ARG_CONST_STR, BPFBOX_ARG_LONG_PTR, BPFBOX_ARG_BTF_ID,
+};
+enum bpfbox_helper_ret {
+	BPFBOX_RET_INT = 0, BPFBOX_RET_VOID, BPFBOX_RET_MAP_VALUE_OR_NULL, BPFBOX_RET_MEM_OR_NULL,
+	BPFBOX_RET_BTF_ID,
+};
+enum bpfbox_helper_flag {
+	BPFBOX_HF_GPL = 1u << 0, BPFBOX_HF_PKT_CHANGE = 1u << 1, BPFBOX_HF_RELEASE = 1u << 2,
+	BPFBOX_HF_CALLBACK = 1u << 3, BPFBOX_HF_NORETURN_OK = 1u << 4,
+};
+struct bpfbox_helper_contract {
+	uint32_t id;
+	const char *name;     /* without "bpf_" */
+	uint8_t ret;          /* enum bpfbox_helper_ret */
+	uint8_t args[5];      /* enum bpfbox_helper_arg */
+	uint32_t flags;       /* enum bpfbox_helper_flag */
+	uint64_t prog_types;  /* bit (1 << enum bpfbox_prog_type) per type that may call it */
+	const char *doc;
+};
+/* The contract of one of bpfbox's helpers (borrowed), or NULL. */
+BPFBOX_API const struct bpfbox_helper_contract *bpfbox_helper__contract(uint32_t id);
+
 
 /* The kernel's name of helper `id` without the bpf_ prefix
  * ("map_lookup_elem"), for any helper the kernel UAPI knows; NULL when

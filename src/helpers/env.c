@@ -60,6 +60,32 @@ static const struct {
 #undef HNAME
 };
 
+/* The public contract struct is this one: same layout, same values. */
+_Static_assert(sizeof(struct bpfbox_helper_contract) == sizeof(struct hlp_contract), "layout");
+_Static_assert(offsetof(struct bpfbox_helper_contract, args) == offsetof(struct hlp_contract, args),
+	       "layout");
+_Static_assert(offsetof(struct bpfbox_helper_contract, prog_types) ==
+	       offsetof(struct hlp_contract, prog_types), "layout");
+_Static_assert(offsetof(struct bpfbox_helper_contract, doc) == offsetof(struct hlp_contract, doc),
+	       "layout");
+#define SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " == " #b)
+SAME(BPFBOX_ARG_MAP_KEY, A_MAP_KEY);
+SAME(BPFBOX_ARG_MEM_UNINIT_OR_NULL, A_MEM_UNINIT_OR_NULL);
+SAME(BPFBOX_ARG_CTX, A_CTX);
+SAME(BPFBOX_ARG_FUNC, A_FUNC);
+SAME(BPFBOX_ARG_CONST_STR, A_CONST_STR);
+SAME(BPFBOX_ARG_BTF_ID, A_BTF_ID);
+SAME(BPFBOX_RET_MEM_OR_NULL, R_MEM_OR_NULL);
+SAME(BPFBOX_RET_BTF_ID, R_BTF_ID);
+SAME(BPFBOX_HF_GPL, HF_GPL);
+SAME(BPFBOX_HF_NORETURN_OK, HF_NORETURN_OK);
+#undef SAME
+
+BPFBOX_API const struct bpfbox_helper_contract *bpfbox_helper__contract(uint32_t id)
+{
+	return (const struct bpfbox_helper_contract *)(const void *)hlp_contract(id);
+}
+
 const struct hlp_contract *hlp_contract(uint32_t id)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(contracts); i++)

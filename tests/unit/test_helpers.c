@@ -150,7 +150,18 @@ static void contracts(void)
 	const struct hlp_contract *hc = hlp_contract(1);
 	CHECK(hc && hc->ret == R_MAP_VALUE_OR_NULL && hc->args[0] == A_MAP && hc->args[1] == A_MAP_KEY,
 	      "map_lookup_elem's contract");
-	bpfbox_vm__set_helper(W.vm, 500, "my_helper", my_helper, NULL);
+	const struct bpfbox_helper_contract *pc = bpfbox_helper__contract(1);
+	CHECK(pc && pc->ret == BPFBOX_RET_MAP_VALUE_OR_NULL && pc->args[0] == BPFBOX_ARG_MAP &&
+	      pc->args[1] == BPFBOX_ARG_MAP_KEY && !strcmp(pc->name, "map_lookup_elem"),
+	      "the public contract of map_lookup_elem");
+	static const struct bpfbox_helper_contract mine = {
+		500, "my_helper", BPFBOX_RET_INT, { BPFBOX_ARG_ANY, BPFBOX_ARG_ANY }, 0, ~0ull,
+		"a host helper"
+	};
+	bpfbox_vm__set_helper(W.vm, 500, "my_helper", my_helper, &mine);
+	const void *got = NULL;
+	bpfbox_vm__helper(W.vm, 500, NULL, &got);
+	CHECK(got == &mine, "a host helper keeps its contract for the verifier");
 	struct bpfbox_insn p[] = { MOV_K(1, 7), MOV_K(2, 5), CALL(500), EXIT() };
 	uint64_t r0;
 	int e = RUN(&W, p, true, NULL, 0, NULL, &r0);
