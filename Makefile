@@ -74,6 +74,7 @@ ubsan:
 
 bench: all
 	@BUILD=$(BUILD) bench/run-bench
+	@BUILD=$(BUILD) bench/hooks-bench
 
 fuzz: all
 	@BUILD=$(BUILD) tests/fuzz/run-fuzz long

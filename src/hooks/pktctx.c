@@ -15,12 +15,16 @@
  * callback rewrites data/data_end/data_meta (and __sk_buff.len) here, so
  * the program sees the new bounds after each helper, as in the kernel.
  *
- * The run's memory region is the whole mapping (checked mode: the program
- * may read and write its context and any byte of the packet buffer, never
- * anything else); LD_ABS/LD_IND read the packet.
+ * The run's memory region is the context, the headroom, the packet and
+ * its tailroom (checked mode: the program may read and write those, never
+ * anything else; the rest of the mapping is room for longer packets);
+ * LD_ABS/LD_IND read the packet.
  *
  * Invariants: meta <= data <= data_end <= cap (the helpers check them
- * again); a packet longer than max_len is refused, not truncated silently.
+ * again); a packet longer than max_len is refused, not truncated silently;
+ * outside the packet the buffer is zero when a run starts (what an earlier
+ * packet or run left there is cleared), so no packet's bytes leak into
+ * another's run.
  *
  * Limits: no fragments (xdp multi-buffer), no GSO; __sk_buff fields other
  * than len, pkt_type, protocol, ifindex, ingress_ifindex, data, data_end,
@@ -61,7 +65,8 @@ struct bpfbox_pktctx {
 	int kind;
 	uint8_t *base;
 	size_t size;
-	uint32_t max_len;
+	uint32_t max_len, tailroom;
+	uint32_t dirty;  /* offset in buf up to which bytes may be non-zero */
 	struct bpfbox_pkt pkt;
 };
 
@@ -111,6 +116,7 @@ BPFBOX_API int bpfbox_pktctx__new(struct bpfbox_pktctx **out, int kind,
 		return -ENOMEM;
 	c->kind = kind;
 	c->max_len = max_len;
+	c->tailroom = tail;
 	c->size = PC_CTX_AREA + PC_HEADROOM + (size_t)max_len + tail;
 #ifdef MAP_32BIT
 	c->base = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
@@ -151,6 +157,16 @@ BPFBOX_API int bpfbox_pktctx__set(struct bpfbox_pktctx *c, const struct bpfbox_p
 	uint32_t len = rec->caplen;
 	memset(c->base, 0, PC_CTX_AREA);
 	struct bpfbox_pkt *p = &c->pkt;
+	/* bytes an earlier, longer packet (or a program) left behind the new
+	 * one are zeroed: a checked-mode program that reads past data_end sees
+	 * zeros, never another packet */
+	if (c->dirty > PC_HEADROOM + len)
+		memset(p->buf + PC_HEADROOM + len, 0, c->dirty - (PC_HEADROOM + len));
+	memset(p->buf, 0, PC_HEADROOM);
+	/* like an XDP frame, the buffer ends a tailroom after the packet: the
+	 * program's region and bpf_xdp_adjust_tail's limit */
+	p->cap = PC_HEADROOM + len + c->tailroom;
+	c->dirty = p->cap;
 	p->meta = p->data = PC_HEADROOM;
 	p->data_end = PC_HEADROOM + len;
 	p->hash = 0;
@@ -195,7 +211,7 @@ BPFBOX_API int bpfbox_pktctx__run(struct bpfbox_pktctx *c, struct bpfbox_prog *p
 		o.log = OPTS_GET(ro, log, NULL);
 	}
 	o.mem = c->base;
-	o.mem_len = c->size;
+	o.mem_len = PC_CTX_AREA + c->pkt.cap;
 	o.pkt = c->pkt.buf + c->pkt.data;
 	o.pkt_len = c->pkt.data_end - c->pkt.data;
 	o.hook = task;

@@ -5,6 +5,7 @@
  *   mkpcap pcapng FILE      the same, pcapng (written by hand: SHB, IDB, EPBs)
  *   mkpcap many FILE N      N packets cycling through the test packets (bench)
  *   mkpcap trunc FILE       the test packets captured with snaplen 40
+ *   mkpcap dump FILE        print each packet of FILE: "caplen len hexbytes"
  *
  * The test packets, in order (all Ethernet):
  *   0  IPv4 TCP  10.0.0.1:1234 -> 10.0.0.2:80, ttl 64, 16 payload bytes
@@ -193,15 +194,37 @@ static int write_pcapng(const char *path)
 	return fclose(f) ? 1 : 0;
 }
 
+static int dump(const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, err);
+	if (!p) {
+		fprintf(stderr, "mkpcap: %s\n", err);
+		return 1;
+	}
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		printf("%u %u ", h->caplen, h->len);
+		for (unsigned i = 0; i < h->caplen; i++)
+			printf("%02x", d[i]);
+		printf("\n");
+	}
+	pcap_close(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: mkpcap pcap|nsec|pcapng|trunc FILE | many FILE N\n");
+		fprintf(stderr, "usage: mkpcap pcap|nsec|pcapng|trunc|dump FILE | many FILE N\n");
 		return 2;
 	}
 	const char *mode = argv[1], *path = argv[2];
 	if (!strcmp(mode, "pcapng"))
 		return write_pcapng(path);
+	if (!strcmp(mode, "dump"))
+		return dump(path);
 	int nsec = !strcmp(mode, "nsec");
 	int snap = !strcmp(mode, "trunc") ? 40 : 65535;
 	long count = !strcmp(mode, "many") && argc > 3 ? strtol(argv[3], NULL, 10) : 6;
