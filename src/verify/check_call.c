@@ -637,8 +637,15 @@ int vrf_check_exit(struct venv *env)
 		return vrf_reject(env, -EACCES,
 				  "R0 !read_ok: at program exit the register R0 is not initialised (set the "
 				  "return value)");
-	if (env->prog_type == BPFBOX_PROG_TYPE_CGROUP_SKB) {
-		int64_t hi = env->attach_type == 1 ? 3 : 1;
+	int pt = env->prog_type;
+	bool ranged = pt == BPFBOX_PROG_TYPE_CGROUP_SKB || pt == BPFBOX_PROG_TYPE_CGROUP_SOCK ||
+		      pt == BPFBOX_PROG_TYPE_SOCK_OPS || pt == BPFBOX_PROG_TYPE_CGROUP_DEVICE ||
+		      pt == BPFBOX_PROG_TYPE_CGROUP_SYSCTL || pt == BPFBOX_PROG_TYPE_CGROUP_SOCKOPT ||
+		      pt == BPFBOX_PROG_TYPE_SK_LOOKUP || pt == BPFBOX_PROG_TYPE_NETFILTER ||
+		      pt == BPFBOX_PROG_TYPE_CGROUP_SOCK_ADDR;
+	if (ranged) {
+		/* the kernel's check_return_code: [0, 1], cgroup_skb egress [0, 3] */
+		int64_t hi = pt == BPFBOX_PROG_TYPE_CGROUP_SKB && env->attach_type == 1 ? 3 : 1;
 		if (r0->type != V_SCALAR)
 			return vrf_reject(env, -EINVAL, "At program exit the register R0 is not a known value (%s)",
 					  vrf_type_name(r0));

@@ -193,6 +193,8 @@ static bool ctx_valid(struct venv *env, int off, int size, enum vaccess t, uint8
 	}
 	case BPFBOX_PROG_TYPE_RAW_TRACEPOINT:
 	case BPFBOX_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
+	case BPFBOX_PROG_TYPE_TRACING: /* fentry/fexit/tp_btf: u64 args[]; BTF types unknown here */
+	case BPFBOX_PROG_TYPE_LSM:
 		if (t == ACC_WRITE)
 			return false;
 		if (off < 0 || off >= 8 * MAX_FUNC_ARGS || off % size)

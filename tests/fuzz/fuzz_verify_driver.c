@@ -302,7 +302,9 @@ int main(int argc, char **argv)
 	}
 	rs = seed * 0x9e3779b97f4a7c15ull + 1;
 	struct bpfbox_env *env;
-	if (bpfbox_env__new(&env, NULL)) {
+	FILE *devnull = fopen("/dev/null", "w"); /* trace_printk output of mutated programs */
+	BPFBOX_OPTS(bpfbox_env_opts, eo, .trace_out = devnull);
+	if (bpfbox_env__new(&env, &eo)) {
 		printf("FAIL env\n");
 		return 1;
 	}
@@ -398,5 +400,7 @@ int main(int argc, char **argv)
 	bpfbox_map__free(maps[0]);
 	bpfbox_map__free(maps[1]);
 	bpfbox_env__free(env);
+	if (devnull)
+		fclose(devnull);
 	return escapes ? 1 : 0;
 }
