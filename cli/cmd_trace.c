@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"  its memory, send_signal).  CMD, its children and threads are traced; only\n"
 		"  syscalls with a program attached stop (a seccomp filter), the others run at\n"
 		"  full speed.  Programs of other sections are not attached (a note says so).\n"
+		"  bpfbox returns when CMD and every process it started have exited.\n"
 		"  PROG is an ELF object (clang -O2 -g -target bpf) or a .bpf.c source.\n"
 		"  -p PID             attach to every thread of a running process; every\n"
 		"                     syscall stops; SIGINT/SIGTERM detach and leave it running\n"
@@ -71,8 +72,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	/* A signal the kernel generated for the terminal's foreground group
-	 * (Ctrl-C) reached CMD too; one somebody sent to bpfbox is passed on. */
-	if (g_child > 0 && si && si->si_code <= 0)
+	 * (Ctrl-C) reached CMD too, and one bpfbox caused itself (SIGPIPE) is
+	 * its own; one somebody sent to bpfbox is passed on. */
+	if (g_child > 0 && si && si->si_code <= 0 && si->si_pid != getpid())
 		kill(g_child, sig);
 }
 
