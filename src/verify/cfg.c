@@ -11,6 +11,16 @@
  *    be read before being written on some path from it.  State pruning
  *    ignores dead registers — a backward may-analysis, so it is exact
  *    enough and always sound;
+ *  - relevance: for each instruction, which registers and stack slots hold
+ *    scalars whose value may still influence a safety decision — reach an
+ *    address, a branch condition, a helper argument, a subprogram, or a
+ *    return value the program type checks.  A scalar that only flows into
+ *    other irrelevant places (like a bit mask of results returned by a
+ *    program whose return value is free) cannot change the path taken nor
+ *    any check, so pruning may ignore it (the kernel gets the same effect
+ *    from its dynamic precision tracking).  Conservative: anything read
+ *    through a pointer that may be the stack makes every slot relevant;
+ *    calls make all stack slots relevant;
  *  - prune points: jump targets, the fall-through of conditional jumps,
  *    the instruction after calls, helper calls that run callbacks.
  * After the walk, vrf_check_stack_depth() adds up the stack of every call
@@ -188,6 +198,311 @@ static int compute_liveness(struct venv *env)
 	return 0;
 }
 
+static bool ret_ranged(int pt)
+{
+	return pt == BPFBOX_PROG_TYPE_CGROUP_SKB || pt == BPFBOX_PROG_TYPE_CGROUP_SOCK ||
+	       pt == BPFBOX_PROG_TYPE_SOCK_OPS || pt == BPFBOX_PROG_TYPE_CGROUP_DEVICE ||
+	       pt == BPFBOX_PROG_TYPE_CGROUP_SYSCTL || pt == BPFBOX_PROG_TYPE_CGROUP_SOCKOPT ||
+	       pt == BPFBOX_PROG_TYPE_SK_LOOKUP || pt == BPFBOX_PROG_TYPE_NETFILTER ||
+	       pt == BPFBOX_PROG_TYPE_CGROUP_SOCK_ADDR;
+}
+
+#define ALL_SLOTS (~0ull)
+
+/* What a register may be, for the stack part of relevance: FP + c (an
+ * exact stack address), NOSTACK (certainly not a stack address), or UNK. */
+#define FP_NOSTACK INT32_MAX
+#define FP_UNK INT32_MIN
+typedef int32_t fpv;
+
+static fpv fp_join(fpv a, fpv b) { return a == b ? a : FP_UNK; }
+
+static bool is_fp(fpv v) { return v != FP_NOSTACK && v != FP_UNK; }
+
+/* Forward: the fp-ness of each register before each instruction. */
+static void fp_step(const struct venv *env, uint32_t i, const fpv *in, fpv *out)
+{
+	const struct isa_insn *ins = &env->insn[i];
+	const struct isa_info *ri = &isa_info[ins->op];
+	memcpy(out, in, 11 * sizeof(fpv));
+	fpv *d = &out[ins->dst];
+	const char *t = ri->optext;
+	switch (ri->shape) {
+	case S_ALU_K:
+		if (ri->flags & F_W || ins->op == ISA_OP_MOV64_K)
+			*d = FP_NOSTACK;
+		else if (is_fp(*d) && !strcmp(t, "+="))
+			*d = *d + ins->imm > -(1 << 20) && *d + ins->imm < (1 << 20) ? *d + ins->imm : FP_UNK;
+		else if (is_fp(*d) && !strcmp(t, "-="))
+			*d = *d - ins->imm > -(1 << 20) && *d - ins->imm < (1 << 20) ? *d - ins->imm : FP_UNK;
+		else if (*d != FP_UNK)
+			*d = FP_NOSTACK;
+		break;
+	case S_ALU_X:
+		if (ins->op == ISA_OP_MOV64_X)
+			*d = in[ins->src];
+		else if (ri->flags & F_W)
+			*d = FP_NOSTACK;
+		else if (*d == FP_NOSTACK && in[ins->src] == FP_NOSTACK)
+			*d = FP_NOSTACK;
+		else
+			*d = FP_UNK;
+		break;
+	case S_MOVSX:
+	case S_NEG:
+	case S_END:
+	case S_LDDW:
+		*d = FP_NOSTACK;
+		break;
+	case S_LDX:
+		*d = isa_mem_size(ri->code) == 8 ? FP_UNK : FP_NOSTACK;
+		break;
+	case S_ATOMIC:
+		if (ri->flags & F_FETCH)
+			out[(ri->flags & F_R0) ? 0 : ins->src] = isa_mem_size(ri->code) == 8 ? FP_UNK : FP_NOSTACK;
+		break;
+	case S_CALL:
+	case S_CALL_LOCAL:
+	case S_CALL_KFUNC:
+	case S_CALLX:
+	case S_LD_ABS:
+	case S_LD_IND:
+		for (int r = 0; r <= 5; r++)
+			out[r] = FP_NOSTACK;
+		break;
+	default:
+		break;
+	}
+	out[BPFBOX_MAX_REG] = 0;
+}
+
+static void compute_fp(const struct venv *env, fpv *fp)
+{
+	uint32_t n = (uint32_t)env->n;
+	uint8_t *seen = calloc(n, 1);
+	uint32_t *work = malloc(n * sizeof(*work) * 2 + 16);
+	if (!seen || !work) {
+		for (size_t k = 0; k < (size_t)n * 11; k++)
+			fp[k] = FP_UNK;
+		free(seen);
+		free(work);
+		return;
+	}
+	uint32_t top = 0;
+	for (uint32_t s = 0; s < env->nsub; s++) {
+		uint32_t st = env->sub[s].start;
+		fpv *e = &fp[(size_t)st * 11];
+		for (int r = 0; r < 11; r++)
+			e[r] = FP_NOSTACK;
+		if (s)
+			for (int r = 1; r <= 5; r++)
+				e[r] = FP_UNK; /* may be the caller's stack */
+		e[BPFBOX_MAX_REG] = 0;
+		seen[st] = 1;
+		work[top++] = st;
+	}
+	while (top) {
+		uint32_t i = work[--top];
+		fpv o[11];
+		fp_step(env, i, &fp[(size_t)i * 11], o);
+		uint32_t sx[2];
+		int ns = succs(env, i, sx);
+		for (int j = 0; j < ns; j++) {
+			uint32_t t = sx[j];
+			if (t >= n)
+				continue;
+			fpv *dst = &fp[(size_t)t * 11];
+			bool changed = false;
+			if (!seen[t]) {
+				memcpy(dst, o, sizeof(o));
+				seen[t] = 1;
+				changed = true;
+			} else {
+				for (int r = 0; r < 11; r++) {
+					fpv v = fp_join(dst[r], o[r]);
+					if (v != dst[r]) {
+						dst[r] = v;
+						changed = true;
+					}
+				}
+			}
+			if (changed && top < n * 2)
+				work[top++] = t;
+		}
+	}
+	free(seen);
+	free(work);
+}
+
+/* The slots a memory access through a register with fp-ness v may touch. */
+static uint64_t slots_of(fpv v, int32_t off, bool upward)
+{
+	if (v == FP_NOSTACK)
+		return 0;
+	if (v == FP_UNK)
+		return ALL_SLOTS;
+	int64_t a = (int64_t)v + off;
+	if (a >= 0 || a < -BPFBOX_STACK_SIZE)
+		return upward && a < 0 ? ALL_SLOTS : 0;
+	unsigned k = (unsigned)((-a - 1) / 8);
+	if (!upward)
+		return 1ull << k;
+	/* a buffer starting here may extend up to fp: slots k .. 0 */
+	return k >= 63 ? ALL_SLOTS : (2ull << k) - 1;
+}
+
+/* One instruction backward: what is relevant before it given what is
+ * relevant after it. */
+static void rel_step(const struct venv *env, uint32_t i, const fpv *fp, uint16_t out_r,
+		     uint64_t out_s, uint16_t *in_r, uint64_t *in_s)
+{
+	const struct isa_insn *in = &env->insn[i];
+	const struct isa_info *ri = &isa_info[in->op];
+	uint16_t r = out_r;
+	uint64_t st = out_s;
+	const uint16_t args = 0x3e, clob = 0x3f;
+	uint16_t d = (uint16_t)(1u << in->dst), sbit = (uint16_t)(1u << in->src);
+	int slot = -1;      /* the one slot an access surely touches */
+	uint64_t touch = 0; /* every slot it may touch */
+	if ((ri->shape == S_LDX || ri->shape == S_STX || ri->shape == S_ST || ri->shape == S_ATOMIC)) {
+		unsigned base = ri->shape == S_LDX ? in->src : in->dst;
+		touch = slots_of(fp[base], in->off, false);
+		if (is_fp(fp[base]) && touch && !(touch & (touch - 1)))
+			slot = __builtin_ctzll(touch);
+	}
+	switch (ri->shape) {
+	case S_ALU_K:
+		if (in->op == ISA_OP_MOV64_K || in->op == ISA_OP_MOV32_K)
+			r &= (uint16_t)~d;
+		break;
+	case S_ALU_X:
+	case S_MOVSX:
+		if (r & d) {
+			if (in->op == ISA_OP_MOV64_X || in->op == ISA_OP_MOV32_X || ri->shape == S_MOVSX)
+				r &= (uint16_t)~d;
+			r |= sbit;
+		}
+		break;
+	case S_NEG:
+	case S_END:
+		break;
+	case S_LDDW:
+		r &= (uint16_t)~d;
+		break;
+	case S_LDX: {
+		bool want = r & d;
+		r &= (uint16_t)~d;
+		r |= sbit; /* the address */
+		if (want)
+			st |= touch; /* the value may come from these slots */
+		break;
+	}
+	case S_ST:
+		r |= d;
+		if (slot >= 0 && isa_mem_size(ri->code) == 8)
+			st &= ~(1ull << slot);
+		break;
+	case S_STX:
+		r |= d;
+		if (slot >= 0) {
+			if (st & (1ull << slot))
+				r |= sbit;
+			if (isa_mem_size(ri->code) == 8)
+				st &= ~(1ull << slot);
+			if (st & (1ull << slot))
+				r |= sbit;
+		} else if (st & touch) {
+			r |= sbit; /* may land in a relevant slot */
+		}
+		break;
+	case S_ATOMIC:
+		r |= d | sbit | ((ri->flags & F_R0) ? 1u : 0u);
+		st |= touch;
+		break;
+	case S_JCOND_K:
+		r |= d;
+		break;
+	case S_JCOND_X:
+		r |= d | sbit;
+		break;
+	case S_CALL:
+		/* a helper reads the buffers its arguments point to (from
+		 * there up towards fp) */
+		r = (uint16_t)((r & ~clob) | args);
+		for (int a = 1; a <= 5; a++)
+			st |= slots_of(fp[a], 0, true);
+		break;
+	case S_CALL_LOCAL:
+	case S_CALL_KFUNC:
+	case S_CALLX:
+		r = (uint16_t)((r & ~clob) | args);
+		if (ri->shape == S_CALLX)
+			r |= d;
+		st = ALL_SLOTS;
+		break;
+	case S_LD_ABS:
+	case S_LD_IND:
+		r = (uint16_t)((r & ~clob) | (1u << 6) | (ri->shape == S_LD_IND ? sbit : 0));
+		break;
+	case S_EXIT:
+		/* r0 flows to the caller, a callback's range check, or a checked
+		 * return value; only a main program with a free return value
+		 * drops it */
+		if (env->insn_sub[i] != 0 || ret_ranged(env->prog_type))
+			r |= 1u;
+		st = 0;
+		break;
+	default:
+		r = 0x7ff;
+		st = ALL_SLOTS;
+		break;
+	}
+	*in_r = r & 0x7ff;
+	*in_s = st;
+}
+
+static void compute_relevance(struct venv *env)
+{
+	uint32_t n = (uint32_t)env->n;
+	fpv *fp = malloc((size_t)n * 11 * sizeof(*fp));
+	if (!fp) {
+		for (uint32_t k = 0; k < n; k++) {
+			env->rel[k] = 0x7ff;
+			env->rel_stack[k] = ALL_SLOTS;
+		}
+		return;
+	}
+	compute_fp(env, fp);
+	memset(env->rel, 0, n * sizeof(*env->rel));
+	memset(env->rel_stack, 0, n * sizeof(*env->rel_stack));
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (uint32_t k = n; k-- > 0;) {
+			if (env->insn[k].op == ISA_OP_INVALID)
+				continue;
+			uint32_t sx[2];
+			int ns = succs(env, k, sx);
+			uint16_t out = 0;
+			uint64_t outs = 0;
+			for (int j = 0; j < ns; j++)
+				if (sx[j] < n) {
+					out |= env->rel[sx[j]];
+					outs |= env->rel_stack[sx[j]];
+				}
+			uint16_t ir;
+			uint64_t is;
+			rel_step(env, k, &fp[(size_t)k * 11], out, outs, &ir, &is);
+			if (ir != env->rel[k] || is != env->rel_stack[k]) {
+				env->rel[k] = ir;
+				env->rel_stack[k] = is;
+				changed = true;
+			}
+		}
+	}
+	free(fp);
+}
+
 int vrf_check_cfg(struct venv *env)
 {
 	uint32_t n = (uint32_t)env->n;
@@ -314,7 +629,10 @@ int vrf_check_cfg(struct venv *env)
 		if ((s == S_CALL || s == S_CALL_LOCAL) && i + 1 < n)
 			env->prune_point[i + 1] = 1;
 	}
-	return compute_liveness(env);
+	int err = compute_liveness(env);
+	if (!err)
+		compute_relevance(env);
+	return err;
 }
 
 /* ---- stack depth of call chains -------------------------------------------- */

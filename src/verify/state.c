@@ -241,13 +241,22 @@ static bool slot_safe(const struct vslot *o, const struct vslot *c, struct idmap
 	return true;
 }
 
+static bool slot_scalar(const struct vslot *s)
+{
+	return !s || s->kind[0] != SK_SPILL || s->spill.type == V_SCALAR;
+}
+
 static bool frame_safe(const struct vframe *o, const struct vframe *c, uint16_t live,
-		       struct idmap *m, bool exact)
+		       uint16_t rel, uint64_t rel_stack, struct idmap *m, bool exact)
 {
 	if (o->callsite != c->callsite || o->cb_kind != c->cb_kind)
 		return false;
 	for (int r = 0; r < BPFBOX_MAX_REG; r++) {
 		if (!(live & (1u << r)))
+			continue;
+		/* a number whose value no longer matters (cfg.c, relevance) */
+		if (!exact && !(rel & (1u << r)) && o->regs[r].type == V_SCALAR &&
+		    c->regs[r].type == V_SCALAR)
 			continue;
 		if (!regsafe(&o->regs[r], &c->regs[r], m, exact))
 			return false;
@@ -261,6 +270,8 @@ static bool frame_safe(const struct vframe *o, const struct vframe *c, uint16_t 
 				return false;
 			continue;
 		}
+		if (!exact && k < 64 && !(rel_stack & (1ull << k)) && slot_scalar(os) && slot_scalar(cs))
+			continue;
 		if (!slot_safe(os, cs, m, exact))
 			return false;
 	}
@@ -302,7 +313,10 @@ bool vrf_states_covered(struct venv *env, const struct vstate *old, const struct
 			return false;
 	for (uint32_t k = 0; k < old->nframes; k++) {
 		uint16_t live = frame_live(env, cur, k, insn);
-		if (!frame_safe(old->frames[k], cur->frames[k], live, &m, exact))
+		bool top = k == old->nframes - 1;
+		uint16_t rel = top ? env->rel[insn] : 0x7ff;
+		uint64_t rel_stack = top ? env->rel_stack[insn] : ~0ull;
+		if (!frame_safe(old->frames[k], cur->frames[k], live, rel, rel_stack, &m, exact))
 			return false;
 	}
 	return true;

@@ -1198,6 +1198,8 @@ static void env_free(struct venv *env)
 	free(env->sub);
 	free(env->insn_sub);
 	free(env->live);
+	free(env->rel);
+	free(env->rel_stack);
 	free(env->prune_point);
 	free(env->is_cb_call);
 }
@@ -1242,10 +1244,13 @@ BPFBOX_API int bpfbox_verify(const struct bpfbox_insn *insns, size_t n,
 	env.n = prog.n;
 	env.insn_sub = calloc(n, sizeof(*env.insn_sub));
 	env.live = calloc(n, sizeof(*env.live));
+	env.rel = calloc(n, sizeof(*env.rel));
+	env.rel_stack = calloc(n, sizeof(*env.rel_stack));
 	env.prune_point = calloc(n, 1);
 	env.is_cb_call = calloc(n, 1);
 	env.explored = calloc(n, sizeof(*env.explored));
-	if (!env.insn_sub || !env.live || !env.prune_point || !env.is_cb_call || !env.explored) {
+	if (!env.insn_sub || !env.live || !env.prune_point || !env.is_cb_call || !env.explored ||
+	    !env.rel || !env.rel_stack) {
 		err = -ENOMEM;
 		goto out;
 	}

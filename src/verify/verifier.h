@@ -197,6 +197,8 @@ struct venv {
 	struct vsub *sub;
 	uint16_t *insn_sub;    /* subprog of each instruction */
 	uint16_t *live;        /* registers live before each instruction (bit r) */
+	uint16_t *rel;         /* registers whose scalar value may still matter (see cfg.c) */
+	uint64_t *rel_stack;   /* stack slots (bit k: fp-8(k+1)) of the frame likewise */
 	uint8_t *prune_point;  /* states are compared/stored here */
 	uint8_t *is_cb_call;   /* helper calls that run a callback */
 
