@@ -230,7 +230,7 @@ after_call_error:
 #if INTERP_CHECKED
 out_of_budget:
 	vm_error(ex, PCIDX, -ELOOP, "instruction budget exhausted (%llu instructions)",
-		 (unsigned long long)ex->budget);
+		 (unsigned long long)ex->budget0);
 	goto fail;
 #endif
 

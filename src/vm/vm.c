@@ -193,6 +193,7 @@ BPFBOX_API int bpfbox_prog__run(struct bpfbox_prog *prog, const struct bpfbox_ru
 	ex.budget = OPTS_GET(opts, insn_budget, 0);
 	if (!ex.budget)
 		ex.budget = prog->vm->insn_budget;
+	ex.budget0 = ex.budget;
 	uint64_t r1 = (uint64_t)(uintptr_t)mem, r2 = mem ? mem_len : 0;
 	int engine = OPTS_GET(opts, engine, BPFBOX_ENGINE_DEFAULT);
 	bool checked = !prog->verified;

@@ -79,6 +79,7 @@ struct bpfbox_exec {
 	uint8_t pad_;
 	int err;                     /* error of an aborted run */
 	/* the rest */
+	uint64_t budget0;            /* the run's whole budget, for messages */
 	struct bpfbox_prog *prog;    /* the program running now (changes on tail calls) */
 	struct bpfbox_vm *vm;
 	void *hook;
