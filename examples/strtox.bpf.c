@@ -5,8 +5,8 @@
  */
 #include "expect.h"
 
-// bpfbox-test: prog=strtox expect=255 kernel=no:bpf_strtol belongs to cgroup/sysctl programs, which cannot be test-run
-SEC("cgroup/sysctl")
+// bpfbox-test: prog=strtox expect=255
+SEC("syscall")
 int strtox(void *ctx)
 {
 	__u32 ok = 0;
