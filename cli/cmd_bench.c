@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include "bpfbox/vm.h"
+#include "bpfbox/verify.h"
 #include "cli.h"
 #include "objload.h" /* [object layer] */
 
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		"  chunks on the thread CPU clock.  Prints one line:\n"
 		"    ns_per_run=<median chunk per run> result=<r0 as unsigned decimal>\n"
 		"  --interp      use the interpreter (the default until the JIT exists)\n"
+		"  --no-verify   raw programs: skip the verifier and time checked mode\n"
 		"  --prog NAME, --section S  which program of an ELF object / .bpf.c source\n"
 		"                (FILE is then its packet or context, as for bpfbox run)\n"
 		"  --dispatch goto|switch  interpreter dispatch build (default goto)\n"
@@ -49,6 +51,7 @@ int cmd_bench(int argc, char **argv)
 	const char *obj_prog = NULL, *obj_section = NULL; /* [object layer] */
 	unsigned long long iters = 0;
 	int engine = BPFBOX_ENGINE_INTERP;
+	bool no_verify = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -65,6 +68,8 @@ int cmd_bench(int argc, char **argv)
 			}
 		} else if ((!strcmp(a, "--prog") || !strcmp(a, "--section")) && i + 1 < argc) {
 			*(a[2] == 'p' ? &obj_prog : &obj_section) = argv[++i]; /* [object layer] */
+		} else if (!strcmp(a, "--no-verify")) {
+			no_verify = true;
 		} else if (!strcmp(a, "--interp")) {
 			engine = BPFBOX_ENGINE_INTERP;
 		} else if (!strcmp(a, "--dispatch") && i + 1 < argc) {
@@ -129,6 +134,19 @@ int cmd_bench(int argc, char **argv)
 		logbuf[strcspn(logbuf, "\n")] = 0;
 		cli_err("bench", "%s", logbuf[0] ? logbuf : strerror(-err));
 		goto out;
+	}
+	if (!is_obj && !no_verify) {
+		/* [verify] a verified raw program runs without checked-mode checks */
+		char vbuf[1024] = "";
+		struct bpfbox_log vlog = { .buf = vbuf, .size = sizeof(vbuf), .level = BPFBOX_LOG_ERROR };
+		BPFBOX_OPTS(bpfbox_verify_opts, vo, .prog_type = 0, .ctx_size = (uint32_t)mem_len,
+			    .log = &vlog);
+		if ((err = bpfbox_prog__verify(prog, &vo))) {
+			vbuf[strcspn(vbuf, "\n")] = 0;
+			cli_err("bench", "verifier: %s (--no-verify runs it in checked mode)",
+				vbuf[0] ? vbuf : strerror(-err));
+			goto out;
+		}
 	}
 	BPFBOX_OPTS(bpfbox_run_opts, ropts, .mem = mem, .mem_len = mem_len, .engine = engine,
 		    .log = &log);

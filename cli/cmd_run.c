@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bpfbox/vm.h"
+#include "bpfbox/verify.h"
 #include "cli.h"
 #include "objload.h"
 
@@ -26,6 +27,9 @@ static void usage(FILE *f)
 		"  --interp      use the interpreter (the default until the JIT exists)\n"
 		"  --dispatch goto|switch  interpreter dispatch build (default goto)\n"
 		"  --budget N    checked-mode instruction budget per run (default 1000000)\n"
+		"  --no-verify   skip the verifier (bpfbox's raw convention: r1 = FILE's bytes,\n"
+		"                r2 = their length) and run in checked mode; by default a\n"
+		"                verified program runs without checks and a rejected one not at all\n"
 		"  -v            say what runs and how\n"
 		"exit status: 0 ran, 1 the program faulted or was rejected, 2 bad input\n");
 }
@@ -48,11 +52,14 @@ int cmd_run(int argc, char **argv)
 	const char *path = NULL, *mem_path = NULL;
 	unsigned long long repeat = 1, budget = 0;
 	int engine = BPFBOX_ENGINE_INTERP, verbose = 0;
+	bool no_verify = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(a, "--no-verify")) {
+			no_verify = true;
 		} else if (!strcmp(a, "--mem") && i + 1 < argc) {
 			mem_path = argv[++i];
 		} else if (!strcmp(a, "--repeat") && i + 1 < argc) {
@@ -128,11 +135,24 @@ int cmd_run(int argc, char **argv)
 		cli_err("run", "%s", logbuf[0] ? logbuf : strerror(-err));
 		goto out;
 	}
+	if (!no_verify) {
+		/* [verify] prove it first: then it runs without checked-mode checks */
+		char vbuf[1024] = "";
+		struct bpfbox_log vlog = { .buf = vbuf, .size = sizeof(vbuf), .level = BPFBOX_LOG_ERROR };
+		BPFBOX_OPTS(bpfbox_verify_opts, vo, .prog_type = 0, .ctx_size = (uint32_t)mem_len,
+			    .log = &vlog);
+		if ((err = bpfbox_prog__verify(prog, &vo))) {
+			vbuf[strcspn(vbuf, "\n")] = 0;
+			cli_err("run", "verifier: %s (--no-verify runs it in checked mode)",
+				vbuf[0] ? vbuf : strerror(-err));
+			goto out;
+		}
+	}
 	if (verbose)
-		fprintf(stderr, "bpfbox run: %zu instructions, %s, checked mode, budget %llu\n", n,
+		fprintf(stderr, "bpfbox run: %zu instructions, %s, %s, budget %llu\n", n,
 			engine == BPFBOX_ENGINE_INTERP_SWITCH ? "interpreter (switch dispatch)"
 							       : "interpreter",
-			budget ? budget : 1000000ull);
+			no_verify ? "checked mode" : "verified", budget ? budget : 1000000ull);
 	uint64_t r0 = 0;
 	for (unsigned long long k = 0; k < repeat; k++) {
 		BPFBOX_OPTS(bpfbox_run_opts, ropts, .mem = mem, .mem_len = mem_len, .engine = engine,

@@ -485,10 +485,10 @@ static int check_region(struct venv *env, uint32_t regno, const struct vreg *reg
 	    (!size && !zero_ok)) {
 		if (tnum_is_const(reg->var))
 			return vrf_reject(env, -EACCES,
-					  "R%u invalid access to %s, size=%llu off=%lld size=%llu: outside "
-					  "[0, %llu)",
-					  regno, what, (unsigned long long)region,
-					  (long long)(base + reg->smin), (unsigned long long)size,
+					  "R%u invalid access to %s, off=%lld size=%llu: outside the %llu "
+					  "byte%s [0, %llu) it may touch",
+					  regno, what, (long long)(base + reg->smin), (unsigned long long)size,
+					  (unsigned long long)region, region == 1 ? "" : "s",
 					  (unsigned long long)region);
 		return vrf_reject(env, -EACCES,
 				  "R%u min value is outside of the allowed memory range of %s (off=%lld "

@@ -285,6 +285,18 @@ static void dump(const struct gen *g)
 	printf("\n");
 }
 
+/* The program being run, for the report when ASan stops the process. */
+static const struct gen *current;
+void __asan_on_error(void);
+void __asan_on_error(void)
+{
+	if (current) {
+		printf("FAIL the engine crashed running an accepted program (seed, then):\n");
+		dump(current);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t want = 1000, seed = 1;
@@ -367,6 +379,7 @@ int main(int argc, char **argv)
 			escapes++;
 			break;
 		}
+		current = &g;
 		for (int r = 0; r < 3; r++) {
 			for (int b = 0; b < MEM; b++)
 				mem[b] = (uint8_t)rnd();
@@ -387,6 +400,7 @@ int main(int argc, char **argv)
 			bpfbox_prog__run(prog, &ro, &r0);
 			runs++;
 		}
+		current = NULL;
 		bpfbox_prog__free(prog);
 		if (verbose && (accepted % 10000) == 0)
 			printf("# %llu programs, %llu accepted\n", (unsigned long long)programs,
