@@ -44,8 +44,13 @@
  * the current state is compared with the states stored there earlier.  If
  * a stored state whose exploration is complete COVERS the current one
  * (state.c: every concrete state described now was described then, on the
- * live registers and all stack bytes), every path from here was already
- * proven safe, so this one stops.  States still being explored (an
+ * live registers and the stack), every path from here was already proven
+ * safe, so this one stops.  Scalars whose value can no longer influence
+ * any decision (cfg.c's relevance analysis: they never reach an address,
+ * a branch, a helper, a callee or a checked return value) are ignored in
+ * that comparison — the static counterpart of the kernel's precision
+ * tracking, without which a program collecting results in a bit mask would
+ * double its paths at every check.  States still being explored (an
  * ancestor on the current path: a loop) are not used for pruning — except
  * equality, which means the loop came back to exactly where it was:
  * "infinite loop detected".  Bounded loops are therefore explored
@@ -68,9 +73,12 @@
  * LIMITS (what bpfbox does not model, and rejects): BTF-based accesses
  * (kernel object pointers, kfuncs, global functions with BTF signatures,
  * CO-RE field reads through ctx of tracing programs), dynptrs, iterators,
- * timers, `callx`, and helpers bpfbox does not implement.  Scalars are not
- * precision-tracked as in the kernel; pruning compares ranges instead,
- * which is sound and rarely weaker.
+ * timers, `callx`, and helpers bpfbox does not implement.  Relations
+ * between two variables are not tracked (like the kernel: `off + 2 <= len`
+ * says nothing about `off`), except linked copies with a constant delta.
+ * Stored states are compared by range inclusion rather than by the
+ * kernel's precision marks; where the two differ, the kernel labels in
+ * tests/verify say so.
  */
 #include <errno.h>
 #include <stdio.h>
