@@ -52,8 +52,11 @@ if [ "${1:-}" = "--label" ]; then
 	{
 		echo "# Kernel verdicts for every program of the objects of tests/suites/verify_objects.sh"
 		echo "# kernel $(uname -sr); libbpf-tools $(dpkg-query -W -f='${Version}' libbpf-tools 2>/dev/null || echo absent)"
-		echo "# object<TAB>program<TAB>verdict<TAB>kernel message"
-		"$out/kobjcheck" "${objs[@]}" | sed "s#^$out/##"
+		echo "# object<TAB>sha256 of the object (first 16)<TAB>program<TAB>verdict<TAB>kernel message"
+		"$out/kobjcheck" "${objs[@]}" | while IFS=$'\t' read -r o prog verdict kmsg; do
+			printf '%s\t%s\t%s\t%s\t%s\n' "${o#$out/}" "$(sha256sum "$o" | cut -c1-16)" \
+				"$prog" "$verdict" "$kmsg"
+		done
 	} >"$labels"
 	echo "wrote $labels: $(grep -vc '^#' "$labels") programs"
 	exit 0
@@ -63,13 +66,19 @@ if [ ! -f "$labels" ]; then
 	echo "0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
-judged=0 agree=0 wacc=0 wrej=0 missing=0 noload=0
-while IFS=$'\t' read -r o prog verdict kmsg; do
+judged=0 agree=0 wacc=0 wrej=0 missing=0 noload=0 stale=0
+while IFS=$'\t' read -r o sha prog verdict kmsg; do
 	case $o in '#'*|'') continue ;; esac
 	[ "$verdict" = SKIP ] && continue
 	path=$out/$o
 	if [ ! -f "$path" ]; then
 		missing=$((missing + 1))
+		continue
+	fi
+	if [ "$(sha256sum "$path" | cut -c1-16)" != "$sha" ]; then
+		# the object changed since the kernel judged it (an edited example,
+		# another clang): its label is stale until the next --label
+		stale=$((stale + 1))
 		continue
 	fi
 	msg=$(timeout 120 "$bin" verify "$path" --prog "$prog" 2>&1 >/dev/null)
@@ -97,7 +106,7 @@ done <"$labels"
 [ $have_tools -eq 0 ] && skip=$((skip + 1))
 pct=0
 [ $judged -gt 0 ] && pct=$((agree * 1000 / judged))
-echo "# objects: $judged programs judged by the kernel and verified by bpfbox, $agree agree ($((pct / 10)).$((pct % 10))%), $wacc wrong accepts, $wrej wrong rejects; $noload that bpfbox's object loader cannot load, $missing not present here"
+echo "# objects: $judged programs judged by the kernel and verified by bpfbox, $agree agree ($((pct / 10)).$((pct % 10))%), $wacc wrong accepts, $wrej wrong rejects; $noload that bpfbox's object loader cannot load, $missing not present here, $stale changed since labelled"
 if [ $wacc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL verify_objects: $wacc wrong accepts"; fi
 if [ $judged -gt 0 ] && [ $pct -ge 950 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL verify_objects: agreement below 95%"; fi
 echo "$pass passed, $fail failed, $skip skipped"

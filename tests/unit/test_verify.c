@@ -600,6 +600,73 @@ static int kernel_label(struct vecset *set, const char *out)
 	return 0;
 }
 
+/* ---- live differential test (root) ------------------------------------------------------- */
+
+static void test_live_kernel(struct vecset *set)
+{
+	if (geteuid() != 0) {
+		SKIP("live kernel differential: not root (BPF_PROG_LOAD needs it); the committed labels "
+		     "were compared above");
+		return;
+	}
+	struct bpf_insn probe[2] = { { .code = 0xb7 }, { .code = 0x95 } };
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "probe", "GPL", probe, 2, NULL);
+	if (fd < 0) {
+		SKIP("live kernel differential: bpf() refused (%s)", strerror(errno));
+		return;
+	}
+	close(fd);
+	unsigned judged = 0, agree = 0, wacc = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		struct vec *v = &set->v[i];
+		if (v->asm_err[0] || v->kernel_skip[0] || v->prog_type == BPFBOX_PROG_TYPE_UNSPEC)
+			continue;
+		char msg[512];
+		uint64_t proc, us;
+		const char *skip;
+		int k = kernel_load(v, msg, sizeof(msg), &proc, &us, &skip);
+		if (skip)
+			continue;
+		int mine = verify_vec(v, NULL, 0, NULL, BPFBOX_LOG_ERROR, NULL, 0) == 0;
+		judged++;
+		if (mine == (k == 1))
+			agree++;
+		else if (mine)
+			wacc++;
+	}
+	printf("# live kernel differential: %u of %u vectors agree with this kernel now, %u wrong accepts\n",
+	       agree, judged, wacc);
+	CHECK(wacc == 0 && judged && agree * 100 >= judged * 95,
+	      "live kernel differential: %u/%u agree, %u wrong accepts", agree, judged, wacc);
+}
+
+/* ---- bpfbox_prog__verify ------------------------------------------------------------------ */
+
+static void test_prog_verify(void)
+{
+	struct bpfbox_vm *vm;
+	CHECK(bpfbox_vm__new(&vm, NULL) == 0, "vm for bpfbox_prog__verify");
+	struct bpfbox_insn good[3], bad[3];
+	isa_encode(ISA_OP_MOV64_K, 0, 0, 0, 0, &good[0]);
+	isa_encode(ISA_OP_EXIT, 0, 0, 0, 0, &good[1]);
+	isa_encode(ISA_OP_MOV64_X, 0, 3, 0, 0, &bad[0]); /* r3 never written */
+	isa_encode(ISA_OP_EXIT, 0, 0, 0, 0, &bad[1]);
+	struct bpfbox_prog *pg, *pb;
+	bpfbox_prog__load(vm, good, 2, NULL, &pg);
+	bpfbox_prog__load(vm, bad, 2, NULL, &pb);
+	char lb[256] = "";
+	struct bpfbox_log log = { .buf = lb, .size = sizeof(lb) };
+	BPFBOX_OPTS(bpfbox_verify_opts, o, .log = &log);
+	CHECK(bpfbox_prog__verify(pg, &o) == 0 && bpfbox_prog__verified(pg),
+	      "bpfbox_prog__verify accepts and marks a safe program");
+	CHECK(bpfbox_prog__verify(pb, &o) == -EACCES && !bpfbox_prog__verified(pb) &&
+		      strstr(lb, "0: R3 !read_ok"),
+	      "bpfbox_prog__verify rejects, leaves it unverified, and says why: %s", lb);
+	bpfbox_prog__free(pg);
+	bpfbox_prog__free(pb);
+	bpfbox_vm__free(vm);
+}
+
 /* ---- bench --------------------------------------------------------------------------- */
 
 static int cmp_dbl(const void *a, const void *b)
@@ -700,6 +767,8 @@ int main(int argc, char **argv)
 	test_domain();
 	test_vectors(&set);
 	test_runs(&set);
+	test_live_kernel(&set);
+	test_prog_verify();
 	vec_free(&set);
 	return check_summary();
 }

@@ -57,7 +57,7 @@ struct vec {
 	size_t textlen, textcap;
 	struct bpfbox_insn *insns;
 	size_t n;
-	char asm_err[256];
+	char asm_err[600];
 };
 
 struct vecset {
