@@ -345,8 +345,9 @@ static void sync_id(struct vreg *r, void *ud)
 		}
 	} else if (vrf_is_ptr(r) && (r->flags & VF_NULL)) {
 		r->flags &= (uint8_t)~VF_NULL;
-		/* the id has done its job, except where a spin lock may need it */
-		if (r->type != V_MAP_VALUE)
+		/* the id has done its job, except where a spin lock may need it
+		 * (c->ref carries "the map has a spin lock" here) */
+		if (r->type != V_MAP_VALUE || !c->ref)
 			r->id = 0;
 	}
 }
@@ -360,9 +361,10 @@ static void sync_linked(struct vstate *s, const struct vreg *r)
 	vrf_for_each_reg(s, sync_id, &c);
 }
 
-static void mark_null(struct venv *env, struct vstate *s, uint32_t id, uint32_t ref, bool is_null)
+static void mark_null(struct venv *env, struct vstate *s, uint32_t id, uint32_t ref, bool is_null,
+		      bool keep_id)
 {
-	struct idctx c = { id, NULL, NULL, is_null ? 1 : 2, ref };
+	struct idctx c = { id, NULL, NULL, is_null ? 1 : 2, is_null ? ref : keep_id };
 	vrf_for_each_reg(s, sync_id, &c);
 	if (is_null && ref) {
 		for (uint32_t i = 0; i < s->nrefs; i++)
@@ -919,9 +921,11 @@ static int do_cond_jump(struct venv *env, const struct isa_insn *in, bool *dead)
 		const struct vreg *p = vrf_is_ptr(d) ? d : s, *o = vrf_is_ptr(d) ? s : d;
 		if (vrf_is_ptr(p) && (p->flags & VF_NULL) && vrf_is_const(o) && o->var.value == 0 && p->id) {
 			uint32_t id = p->id, ref = p->ref;
+			bool lock = p->type == V_MAP_VALUE && p->aux < env->nmaps &&
+				    env->maps[p->aux].d.spin_lock_off >= 0;
 			/* eq: taken side is NULL */
-			mark_null(env, eq ? &taken : fall, id, ref, true);
-			mark_null(env, eq ? fall : &taken, id, ref, false);
+			mark_null(env, eq ? &taken : fall, id, ref, true, lock);
+			mark_null(env, eq ? fall : &taken, id, ref, false, lock);
 		}
 	} else if (xform) {
 		pkt_compare(env, op, in->dst, in->src, fall, &taken);
