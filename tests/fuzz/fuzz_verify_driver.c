@@ -104,7 +104,7 @@ static void gen_prog(struct gen *g)
 	unsigned nblocks = 2 + rn(10);
 	for (unsigned b = 0; b < nblocks && g->n < MAXN - 40; b++) {
 		unsigned d = sreg(), s = sreg();
-		switch (rn(14)) {
+		switch (rn(15)) {
 		case 0:
 			emit(g, PICK(alu_k), d, 0, 0, rimm());
 			break;
@@ -208,6 +208,21 @@ static void gen_prog(struct gen *g)
 			for (unsigned r = 1; r <= 5; r++)
 				emit(g, ISA_OP_MOV64_K, r, 0, 0, rimm());
 			break;
+		case 13: { /* an index that waits in the stack across a helper call */
+			int off = -8 * (int)(5 + rn(4));
+			emit(g, ISA_OP_LDXB + rn(3), d, 6, (int)rn(8), 0);
+			if (rn(3))
+				emit(g, ISA_OP_AND64_K, d, 0, 0, (int64_t)rn(MEM + 8));
+			emit(g, ISA_OP_STXDW, 10, d, off, 0);
+			emit(g, ISA_OP_CALL, 0, 0, 0, 5);
+			for (unsigned r = 1; r <= 5; r++)
+				emit(g, ISA_OP_MOV64_K, r, 0, 0, rimm());
+			emit(g, ISA_OP_LDXDW, 3, 10, off, 0);
+			emit(g, ISA_OP_ADD64_X, 3, 6, 0, 0);
+			emit(g, PICK(ldx), d == 3 ? 4 : d, 3, (int)rn(4), 0);
+			emit(g, ISA_OP_MOV64_K, 3, 0, 0, 0);
+			break;
+		}
 		default: /* load from stack slots written above */
 			emit(g, PICK(ldx), d, 10, -8 * (int)(1 + rn(4)) + (int)rn(8), 0);
 			break;
