@@ -3,6 +3,8 @@
  * to label objects: examples/, the objects inside Debian's libbpf-tools).
  *
  *   kobjcheck OBJ...     prints "OBJ<TAB>PROG<TAB>ACCEPT|REJECT|SKIP<TAB>why"
+ *   kobjcheck --stats OBJ...   for accepted programs: "OBJ<TAB>PROG<TAB>processed insns<TAB>usec"
+ *                        (the kernel's verification time and work, for make bench)
  *
  * Each program is loaded alone (libbpf: autoload off for the others), with
  * libbpf doing what it always does first (maps, CO-RE relocations against
@@ -11,7 +13,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 
@@ -46,7 +50,8 @@ static void last_line(char *out, size_t n)
 int main(int argc, char **argv)
 {
 	libbpf_set_print(quiet);
-	for (int a = 1; a < argc; a++) {
+	bool stats = argc > 1 && !strcmp(argv[1], "--stats");
+	for (int a = stats ? 2 : 1; a < argc; a++) {
 		struct bpf_object *probe = bpf_object__open_file(argv[a], NULL);
 		if (!probe) {
 			printf("%s\t-\tSKIP\tlibbpf cannot open it\n", argv[a]);
@@ -72,8 +77,16 @@ int main(int argc, char **argv)
 			}
 			logbuf[0] = 0;
 			bpf_program__set_log_buf(mine, logbuf, sizeof(logbuf));
-			bpf_program__set_log_level(mine, 1);
+			bpf_program__set_log_level(mine, stats ? 4 : 1);
 			int err = bpf_object__load(obj);
+			if (stats) {
+				const char *pr = strstr(logbuf, "processed "), *tm = strstr(logbuf, "verification time ");
+				if (!err && pr && tm)
+					printf("%s\t%s\t%llu\t%llu\n", argv[a], names[i],
+					       strtoull(pr + 10, NULL, 10), strtoull(tm + 18, NULL, 10));
+				bpf_object__close(obj);
+				continue;
+			}
 			char why[512] = "";
 			bool core = strstr(logbuf, "failed to resolve CO-RE relocation") != NULL;
 			bool pwu = strstr(logbuf, "bpf_probe_write_user") != NULL;
