@@ -279,9 +279,10 @@ static void fp_step(const struct venv *env, uint32_t i, const fpv *in, fpv *out)
 static void compute_fp(const struct venv *env, fpv *fp)
 {
 	uint32_t n = (uint32_t)env->n;
-	uint8_t *seen = calloc(n, 1);
-	uint32_t *work = malloc(n * sizeof(*work) * 2 + 16);
-	if (!seen || !work) {
+	uint8_t *seen = calloc(n, 1), *queued = calloc(n, 1);
+	uint32_t *work = malloc(n * sizeof(*work) + 16);
+	if (!seen || !work || !queued) {
+		free(queued);
 		for (size_t k = 0; k < (size_t)n * 11; k++)
 			fp[k] = FP_UNK;
 		free(seen);
@@ -299,10 +300,13 @@ static void compute_fp(const struct venv *env, fpv *fp)
 				e[r] = FP_UNK; /* may be the caller's stack */
 		e[BPFBOX_MAX_REG] = 0;
 		seen[st] = 1;
+		queued[st] = 1;
 		work[top++] = st;
 	}
+	/* each instruction is queued at most once at a time, so n entries do */
 	while (top) {
 		uint32_t i = work[--top];
+		queued[i] = 0;
 		fpv o[11];
 		fp_step(env, i, &fp[(size_t)i * 11], o);
 		uint32_t sx[2];
@@ -326,11 +330,14 @@ static void compute_fp(const struct venv *env, fpv *fp)
 					}
 				}
 			}
-			if (changed && top < n * 2)
+			if (changed && !queued[t]) {
+				queued[t] = 1;
 				work[top++] = t;
+			}
 		}
 	}
 	free(seen);
+	free(queued);
 	free(work);
 }
 
