@@ -436,6 +436,10 @@ static void rel_step(const struct venv *env, uint32_t i, const fpv *fp, uint16_t
 		/* a helper reads the buffers its arguments point to (from
 		 * there up towards fp) */
 		r = (uint16_t)((r & ~clob) | args);
+		if (in->imm == 181 || in->imm == 164) {
+			st = ALL_SLOTS; /* a callback may reach anywhere through its ctx */
+			break;
+		}
 		for (int a = 1; a <= 5; a++)
 			st |= slots_of(fp[a], 0, true);
 		break;
