@@ -513,10 +513,16 @@ static int ptr_alu(struct venv *env, const struct isa_insn *in, struct vreg *dst
 			res.id = vrf_new_id(env);
 			res.aux = 0;
 		}
-		if (res.smin <= -MAX_VAR_OFF || res.smax >= MAX_VAR_OFF)
-			if (res.type != V_STACK || res.smin == INT64_MIN)
-				return vrf_reject(env, -EACCES, "value %lld makes %s pointer be out of bounds",
-						  (long long)res.smin, vrf_type_name(ptr));
+		/* the kernel's check_reg_sane_offset: the lower bound only (an
+		 * unbounded upper end fails at the access, "unbounded memory
+		 * access") */
+		if (res.smin == INT64_MIN)
+			return vrf_reject(env, -EACCES,
+					  "math between %s pointer and register with unbounded min value is "
+					  "not allowed", vrf_type_name(ptr));
+		if (res.smin <= -MAX_VAR_OFF || res.smin >= MAX_VAR_OFF)
+			return vrf_reject(env, -EACCES, "value %lld makes %s pointer be out of bounds",
+					  (long long)res.smin, vrf_type_name(ptr));
 	}
 	if (res.type == V_PKT || res.type == V_PKT_META) {
 		if (res.off < -(int32_t)MAX_PACKET_OFF || res.off > (int32_t)MAX_PACKET_OFF * 2)

@@ -754,6 +754,17 @@ int main(int argc, char **argv)
 	load_labels(lpath);
 	if (argc > 1 && !strcmp(argv[1], "--bench"))
 		return bench(&set);
+	if (argc > 1 && !strcmp(argv[1], "--errors")) {
+		/* every rejection line of the corpus (to check each message has a vector) */
+		static char lb[1 << 16];
+		for (size_t i = 0; i < set.n; i++) {
+			char first[512];
+			if (!set.v[i].asm_err[0] &&
+			    verify_vec(&set.v[i], first, sizeof(first), NULL, BPFBOX_LOG_ERROR, lb, sizeof(lb)))
+				printf("%s\n", first);
+		}
+		return 0;
+	}
 	if (argc > 2 && !strcmp(argv[1], "--trace")) {
 		for (size_t i = 0; i < set.n; i++) {
 			if (strcmp(set.v[i].name, argv[2]))
