@@ -118,7 +118,7 @@ int cmd_bench(int argc, char **argv)
 	int rc = CLI_EXIT_NO, err;
 	if (is_obj) {
 		struct cli_objprog_opts oo = { .section = obj_section, .prog = obj_prog, .data = mem,
-					       .len = mem_len, .cpu = -1 };
+					       .len = mem_len, .cpu = -1, .verify = !no_verify };
 		if ((err = cli_objprog_open(path, &oo, &objprog, why, sizeof(why)))) {
 			cli_err("bench", "%s", why);
 			rc = CLI_EXIT_USAGE;

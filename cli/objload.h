@@ -52,6 +52,12 @@ struct cli_objprog_opts {
 	int cpu;          /* -1: the running CPU */
 	FILE *trace_out;  /* NULL: stdout */
 	bool verbose;
+	/* Verify the object's programs (the default of run and bench): the
+	 * selected one must pass (else -EACCES and the verifier's reason in
+	 * err); when every program of the object passes they all run
+	 * verified, otherwise (a tail call could reach an unproven one) all
+	 * run in checked mode. */
+	bool verify;
 };
 int cli_objprog_open(const char *path, const struct cli_objprog_opts *o, struct cli_objprog **out,
 		     char *err, size_t errsz);

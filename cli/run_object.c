@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"usage: bpfbox run OBJ [--section S | --prog NAME] [--mem FILE | --ctx FILE]\n"
 		"                  [--repeat N] [--dump-maps] [--maps-in FILE.json]\n"
 		"                  [--maps-out FILE.json] [--jit | --interp] [--trace-out FILE]\n"
-		"                  [--cpu N] [-v]\n"
+		"                  [--cpu N] [--no-verify] [-v]\n"
 		"  OBJ is an ELF object (clang -O2 -g -target bpf) or a .bpf.c source, compiled\n"
 		"  with clang on the fly and cached by content hash (-v shows the command).\n"
 		"  Every map and program of the object is loaded; the one run is the first\n"
@@ -65,6 +65,10 @@ static void usage(FILE *f)
 		"  --jit / --interp  run JIT-compiled code / the interpreter (default)\n"
 		"  --trace-out FILE  bpf_trace_printk lines go to FILE (default stdout)\n"
 		"  --cpu N           the CPU the program believes it runs on (per-CPU maps)\n"
+		"  --no-verify       skip the verifier: run in checked mode (every access\n"
+		"                    checked, instruction budget).  By default the program\n"
+		"                    must verify (exit 1 with the reason if not) and runs\n"
+		"                    unchecked when every program of the object verifies\n"
 		"  -v                compile command, load details, time per run\n"
 		"output: trace lines, maps (--dump-maps), then r0 in decimal as the last line\n"
 		"exit status: 0 the program ran, 1 it stopped with an error, 2 bad input or usage\n");
@@ -198,6 +202,32 @@ void cli_objprog_free(struct cli_objprog *R)
 	free(R);
 }
 
+/* The verifier over every program (cmd_verify.c's object front end). */
+static int verify_all(struct cli_objprog *R, bool verbose, char *err, size_t errsz)
+{
+	size_t n = bpfbox_object__prog_count(R->obj), passed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct bpfbox_obj_prog *p = bpfbox_object__prog(R->obj, i);
+		char vbuf[1024] = "";
+		struct bpfbox_log vlog = { .buf = vbuf, .size = sizeof(vbuf), .level = BPFBOX_LOG_ERROR };
+		int e = cli_verify_object_prog(R->obj, p, &vlog, NULL);
+		vbuf[strcspn(vbuf, "\n")] = 0;
+		if (!e) {
+			passed++;
+		} else if (p == R->op) {
+			snprintf(err, errsz, "verifier: %s (--no-verify runs it in checked mode)",
+				 vbuf[0] ? vbuf : strerror(-e));
+			return -EACCES;
+		} else if (verbose) {
+			fprintf(stderr, "bpfbox: '%s' not verified (%s): the object runs in checked mode\n",
+				bpfbox_obj_prog__name(p), vbuf);
+		}
+	}
+	for (size_t i = 0; passed == n && i < n; i++)
+		bpfbox_obj_prog__set_verified(bpfbox_object__prog(R->obj, i), true);
+	return 0;
+}
+
 int cli_objprog_open(const char *path, const struct cli_objprog_opts *o, struct cli_objprog **out,
 		     char *err, size_t errsz)
 {
@@ -229,6 +259,8 @@ int cli_objprog_open(const char *path, const struct cli_objprog_opts *o, struct 
 		snprintf(err, errsz, "%s", logbuf[0] ? logbuf : strerror(-e));
 		goto fail;
 	}
+	if (o->verify && (e = verify_all(R, o->verbose, err, errsz)))
+		goto fail;
 	R->hook.sz = sizeof(R->hook);
 	bpfbox_hook_env__self(&R->hook);
 	R->hook.cpu = o->cpu;
@@ -293,7 +325,7 @@ struct run_args {
 	const char *path, *section, *prog, *mem, *ctx, *maps_in, *maps_out, *trace_out;
 	unsigned long long repeat;
 	long cpu;
-	bool dump, jit, verbose;
+	bool dump, jit, verbose, no_verify;
 };
 
 static int parse(int argc, char **argv, struct run_args *A)
@@ -347,6 +379,8 @@ static int parse(int argc, char **argv, struct run_args *A)
 				A->repeat = v;
 			else
 				A->cpu = (long)v;
+		} else if (!strcmp(a, "--no-verify")) {
+			A->no_verify = true;
 		} else if (!strcmp(a, "--dump-maps")) {
 			A->dump = true;
 		} else if (!strcmp(a, "--jit")) {
@@ -413,9 +447,13 @@ int cli_run_object(int argc, char **argv)
 	}
 	struct cli_objprog_opts oo = { .section = A.section, .prog = A.prog, .data = membuf,
 				       .len = memlen, .is_ctx = A.ctx != NULL, .cpu = (int)A.cpu,
-				       .trace_out = trace, .verbose = A.verbose };
-	if (cli_objprog_open(A.path, &oo, &R, err, sizeof(err))) {
+				       .trace_out = trace, .verbose = A.verbose,
+				       .verify = !A.no_verify };
+	int oe = cli_objprog_open(A.path, &oo, &R, err, sizeof(err));
+	if (oe) {
 		cli_err(CMD, "%s", err);
+		if (oe == -EACCES)
+			rc = CLI_EXIT_NO; /* the verifier said no */
 		goto out;
 	}
 	struct bpfbox_object *obj = cli_objprog_object(R);
@@ -432,9 +470,10 @@ int cli_run_object(int argc, char **argv)
 	size_t ninsns;
 	bpfbox_obj_prog__insns(op, &ninsns);
 	if (A.verbose)
-		fprintf(stderr, "bpfbox: running '%s' (section %s, %s, %zu insns)\n",
+		fprintf(stderr, "bpfbox: running '%s' (section %s, %s, %zu insns, %s)\n",
 			bpfbox_obj_prog__name(op), bpfbox_obj_prog__section(op),
-			bpfbox_prog_type__name(type) ? bpfbox_prog_type__name(type) : "?", ninsns);
+			bpfbox_prog_type__name(type) ? bpfbox_prog_type__name(type) : "?", ninsns,
+			bpfbox_prog__verified(prog) ? "verified" : "checked mode");
 	int engine = BPFBOX_ENGINE_INTERP;
 	if (A.jit) {
 		char jl[512] = "";

@@ -158,6 +158,11 @@ BPFBOX_API const struct bpfbox_insn *bpfbox_obj_prog__insns(const struct bpfbox_
 							    size_t *n);
 /* The loaded program (after bpfbox_object__load), else NULL.  Borrowed. */
 BPFBOX_API struct bpfbox_prog *bpfbox_obj_prog__handle(const struct bpfbox_obj_prog *p);
+/* Mark the loaded program and the callbacks it passes to bpf_loop /
+ * bpf_for_each_map_elem as proven safe (or not): runs then skip the
+ * checked-mode checks.  Only a verifier's acceptance of the program's
+ * linked instructions may justify it.  No-op before load. */
+BPFBOX_API void bpfbox_obj_prog__set_verified(struct bpfbox_obj_prog *p, bool verified);
 
 /* Functions placed in the linked program, in order (main first). */
 struct bpfbox_obj_func {

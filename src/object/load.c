@@ -239,6 +239,16 @@ out:
 	return err;
 }
 
+BPFBOX_API void bpfbox_obj_prog__set_verified(struct bpfbox_obj_prog *p, bool verified)
+{
+	if (!p || !p->handle)
+		return;
+	bpfbox_prog__set_verified(p->handle, verified);
+	const struct prog_cbs *C = p->cb;
+	for (size_t i = 0; C && i < C->n; i++)
+		bpfbox_callback__set_verified(C->v[i].cb, verified);
+}
+
 BPFBOX_API int bpfbox_object__load(struct bpfbox_object *obj, struct bpfbox_vm *vm,
 				   struct bpfbox_env *env,
 				   const struct bpfbox_object_load_opts *opts)

@@ -119,6 +119,37 @@ check "objdump shows helper names" grep -q 'call bpf_map_lookup_elem#1' "$tmp/od
 "$bin" disasm "$out/array_data.o" >/dev/null 2>&1
 check "disasm accepts an object" test $? = 0
 
+# the verifier: a program it cannot prove is refused (exit 1, one line), and
+# runs in checked mode with --no-verify
+cat >"$tmp/oob.bpf.c" <<'EOF'
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1);
+	 __type(key, __u32); __type(value, __u64[2]); } arr2 SEC(".maps");
+SEC("syscall") int oob(__u32 *ctx)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&arr2, &k);
+	if (!v)
+		return 0;
+	v[1] = 42;
+	return v[*ctx & 3]; /* indexes 2 and 3 would be past the value */
+}
+char LICENSE[] SEC("license") = "GPL";
+EOF
+printf '\001\000\000\000' >"$tmp/one.ctx"
+"$bin" run "$tmp/oob.bpf.c" --ctx "$tmp/one.ctx" >/dev/null 2>"$tmp/oob.err"
+check "run of a program the verifier rejects: exit 1, one line naming the verifier" \
+	test "$?" = 1 -a "$(wc -l <"$tmp/oob.err")" = 1
+check "... which says why" grep -q '^bpfbox run: verifier: ' "$tmp/oob.err"
+got=$("$bin" run "$tmp/oob.bpf.c" --ctx "$tmp/one.ctx" --no-verify 2>/dev/null | tail -n 1)
+check "--no-verify runs it in checked mode (r0 $got)" test "$got" = 42
+printf '\003\000\000\000' >"$tmp/three.ctx"
+"$bin" run "$tmp/oob.bpf.c" --ctx "$tmp/three.ctx" --no-verify >/dev/null 2>"$tmp/oob3.err"
+check "... where the access past the value stops the run (exit 1, one line)" \
+	test "$?" = 1 -a "$(wc -l <"$tmp/oob3.err")" = 1
+check "... naming the instruction" grep -q 'insn [0-9]*: out-of-bounds load' "$tmp/oob3.err"
+
 # refusals: exit 2 and exactly one line on stderr
 refuse() { # description, args...
 	local what=$1
