@@ -242,6 +242,8 @@ static int self_read(uint64_t addr, void *dst, size_t len)
 int hlp_read_any(struct bpfbox_exec *ex, uint64_t addr, void *dst, size_t len, bool user);
 int hlp_read_any(struct bpfbox_exec *ex, uint64_t addr, void *dst, size_t len, bool user)
 {
+	if (!len)
+		return 0; /* nothing to read (and no memcpy from a NULL address) */
 	const struct bpfbox_hook_env *h = bpfbox_exec__hook(ex);
 	if (h && HAS(h, read_mem) && h->read_mem)
 		return h->read_mem(h->ud, addr, dst, len, user);
@@ -260,7 +262,7 @@ static uint64_t probe_read(struct bpfbox_exec *ex, uint64_t dst, uint64_t size, 
 	void *d = (void *)(uintptr_t)dst;
 	int err = hlp_read_any(ex, src, d, size, user);
 	if (err) {
-		memset(d, 0, size);
+		hlp_zero(d, size);
 		return (uint64_t)(int64_t)(err < 0 ? err : -EFAULT);
 	}
 	return 0;
@@ -288,7 +290,7 @@ static uint64_t probe_read_str(struct bpfbox_exec *ex, uint64_t dst, uint64_t si
 				if (!d[n + k])
 					return n + k + 1;
 			}
-			memset(d, 0, size);
+			hlp_zero(d, size);
 			return (uint64_t)-EFAULT;
 		}
 		char *z = memchr(d + n, 0, c);
@@ -343,6 +345,8 @@ uint64_t hlp_probe_write_user(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 {
 	if (hlp_mem(ex, r2, r3, false, "probe_write_user", "src"))
 		return (uint64_t)-EFAULT;
+	if (!r3)
+		return 0;
 	const struct bpfbox_hook_env *h = bpfbox_exec__hook(ex);
 	if (h && HAS(h, write_mem) && h->write_mem)
 		return (uint64_t)(int64_t)h->write_mem(h->ud, r1, (const void *)(uintptr_t)r2, r3);
@@ -370,18 +374,18 @@ uint64_t hlp_get_stack(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint6
 	uint32_t skip = (uint32_t)(r4 & F_SKIP_MASK);
 	if (r4 & ~(F_SKIP_MASK | F_USER_STACK | F_USER_BUILD_ID) || r3 % 8 ||
 	    (r4 & F_USER_BUILD_ID)) {
-		memset(buf, 0, r3);
+		hlp_zero(buf, r3);
 		return (uint64_t)-EINVAL;
 	}
 	const struct bpfbox_hook_env *h = bpfbox_exec__hook(ex);
 	if (!h || !HAS(h, get_stack) || !h->get_stack) {
-		memset(buf, 0, r3);
+		hlp_zero(buf, r3);
 		return (uint64_t)-EFAULT;
 	}
 	uint64_t ips[128];
 	int n = h->get_stack(h->ud, ips, 128, user);
 	if (n < 0 || (uint32_t)n <= skip) {
-		memset(buf, 0, r3);
+		hlp_zero(buf, r3);
 		return (uint64_t)(int64_t)(n < 0 ? n : -EFAULT);
 	}
 	uint64_t have = (uint64_t)(n - (int)skip) * 8;

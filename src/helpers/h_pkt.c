@@ -120,9 +120,11 @@ static uint64_t copy_bytes(struct bpfbox_exec *ex, struct bpfbox_pkt *p, uint64_
 	uint64_t plen = p->data_end - p->data;
 	if (off > plen || len > plen - off) {
 		if (!store)
-			memset((void *)(uintptr_t)buf, 0, len);
+			hlp_zero((void *)(uintptr_t)buf, len);
 		return (uint64_t)(int64_t)fail;
 	}
+	if (!len)
+		return 0;
 	uint8_t *at = p->buf + p->data + off;
 	if (store)
 		memmove(at, (const void *)(uintptr_t)buf, len);
@@ -148,7 +150,7 @@ uint64_t hlp_skb_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, 
 {
 	if (r2 > 0x7fffffff) {
 		if (!hlp_mem(ex, r3, r4, true, "skb_load_bytes", "to"))
-			memset((void *)(uintptr_t)r3, 0, r4);
+			hlp_zero((void *)(uintptr_t)r3, r4);
 		return (uint64_t)-EFAULT;
 	}
 	return copy_bytes(ex, pkt_of(ex, 0), r2, r3, r4, false, "skb_load_bytes", -EFAULT);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include "bpfbox/helpers.h"
 #include "bpfbox/maps.h"
 #include "helpers.h"
@@ -62,6 +63,14 @@ struct bpfbox_callback {
 	uint64_t hlp_##NAME(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct bpfbox_exec *);
 #include "helpers.def"
 #undef HELPER
+
+/* memset(p, 0, n) that is defined for p == NULL when n == 0 (a program may
+ * pass a NULL buffer of size 0). */
+static inline void hlp_zero(void *p, uint64_t n)
+{
+	if (n)
+		memset(p, 0, n);
+}
 
 struct bpfbox_env *hlp_env(struct bpfbox_exec *ex);
 /* The map r names (registered in the run's env), else abort: NULL. */
