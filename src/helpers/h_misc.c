@@ -248,7 +248,7 @@ int hlp_read_any(struct bpfbox_exec *ex, uint64_t addr, void *dst, size_t len, b
 	if (h && HAS(h, read_mem) && h->read_mem)
 		return h->read_mem(h->ud, addr, dst, len, user);
 	if (bpfbox_exec__checked(ex) && !bpfbox_exec__check_mem(ex, addr, len, false)) {
-		memcpy(dst, (const void *)(uintptr_t)addr, len);
+		memmove(dst, (const void *)(uintptr_t)addr, len); /* may overlap */
 		return 0;
 	}
 	return self_read(addr, dst, len);
