@@ -274,9 +274,11 @@ static void write_value(struct htab *h, struct htab_elem *e, const void *src, en
 		memcpy(v, src, h->map.value_buf_size);
 		break;
 	case UPD_PROG:
+		/* Only per-CPU maps have a copy per CPU: a plain hash has one
+		 * value whatever CPU the program runs on. */
 		if (fresh && h->percpu)
 			memset(v, 0, (size_t)h->stride * h->copies);
-		memcpy(v + (size_t)cpu * h->stride, src, h->map.value_size);
+		memcpy(v + (h->percpu ? (size_t)cpu * h->stride : 0), src, h->map.value_size);
 		break;
 	case UPD_PTR:
 		if (old_ptr && !fresh)

@@ -452,6 +452,12 @@ static void test_hash_flavour(uint32_t flags, const char *what)
 	v = 1;
 	CHECK(bpfbox_map__update_elem(m, &k, &v, BPFBOX_NOEXIST, 0) == 0 &&
 	      bpfbox_map__delete_elem(m, &k) == 0, "%s: program update/delete", what);
+	/* A program on another CPU updates the one value of a plain hash (a
+	 * per-CPU offset here once wrote past the element). */
+	v = 77;
+	CHECK(bpfbox_map__update_elem(m, &k, &v, BPFBOX_NOEXIST, 3) == 0 &&
+	      bpfbox_map__lookup(m, &k, &out) == 0 && out == 77 &&
+	      bpfbox_map__delete_elem(m, &k) == 0, "%s: program update from cpu 3", what);
 
 	/* for_each_elem may delete as it goes */
 	long it = bpfbox_map__for_each_elem(m, delete_odd_cb, NULL, 0, 0);
