@@ -1,35 +1,40 @@
 /* bpfbox — cli/cmd_bench.c: `bpfbox bench PROG --mem FILE --iters N`
  *
- * Loads once, runs max(1, N/10) untimed warm-up runs, then N runs timed in
- * 10 chunks with the thread's CPU clock (CLOCK_THREAD_CPUTIME_ID: other
- * processes on a shared machine do not count against us), and prints
+ * Loads once (verifies and JIT-compiles like run), runs max(1, N/10)
+ * untimed warm-up runs, then N runs timed in 10 chunks with the thread's CPU
+ * clock (CLOCK_THREAD_CPUTIME_ID: other processes on a shared machine do
+ * not count against us), and prints
  *   ns_per_run=<median chunk / runs per chunk> result=<r0, unsigned decimal>
- * The median of ten chunks is robust to a few descheduled chunks; the
- * caller compares ratios measured in one run (bench/run-bench), never
- * absolute numbers across machines. */
+ * The median of ten chunks is robust to a few descheduled chunks; callers
+ * compare ratios measured in one run (bench/run-bench), never absolute
+ * numbers across machines. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bpfbox/jit.h"
+#include "bpfbox/object.h"
 #include "bpfbox/vm.h"
-#include "bpfbox/verify.h"
 #include "cli.h"
-#include "objload.h" /* [object layer] */
+#include "engine.h"
+#include "objload.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bpfbox bench PROG --mem FILE --iters N [--interp] [--dispatch goto|switch]\n"
+		"usage: bpfbox bench PROG --mem FILE --iters N [--prog NAME | --section S]\n"
+		"                    [--jit | --interp] [--no-verify] [-v]\n"
 		"  Times PROG over FILE's bytes: max(1, N/10) warm-up runs, then N runs in 10\n"
 		"  chunks on the thread CPU clock.  Prints one line:\n"
 		"    ns_per_run=<median chunk per run> result=<r0 as unsigned decimal>\n"
-		"  --interp      use the interpreter (the default until the JIT exists)\n"
-		"  --no-verify   raw programs: skip the verifier and time checked mode\n"
-		"  --prog NAME, --section S  which program of an ELF object / .bpf.c source\n"
-		"                (FILE is then its packet or context, as for bpfbox run)\n"
-		"  --dispatch goto|switch  interpreter dispatch build (default goto)\n"
-		"exit status: 0 ok, 1 the program faulted, 2 bad input\n");
+		"  PROG is raw instructions / .s / hex (r1 = FILE's bytes, r2 = their length),\n"
+		"  or an ELF object / .bpf.c source:\n"
+		"  --prog NAME, --section S  which program of the object (FILE is then its\n"
+		"                packet or context, as for bpfbox run)\n"
+		"%s"
+		"exit status: 0 ok, 1 the program was rejected or faulted, 2 bad input\n",
+		cli_engine_help);
 }
 
 static uint64_t thread_ns(void)
@@ -48,12 +53,16 @@ static int cmp_u64(const void *a, const void *b)
 int cmd_bench(int argc, char **argv)
 {
 	const char *path = NULL, *mem_path = NULL;
-	const char *obj_prog = NULL, *obj_section = NULL; /* [object layer] */
+	const char *obj_prog = NULL, *obj_section = NULL;
 	unsigned long long iters = 0;
-	int engine = BPFBOX_ENGINE_INTERP;
-	bool no_verify = false;
+	struct cli_engine E = { 0 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int r = cli_engine_option("bench", argc, argv, &i, &E);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r > 0)
+			continue;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
@@ -62,24 +71,12 @@ int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--iters") && i + 1 < argc) {
 			char *end;
 			iters = strtoull(argv[++i], &end, 0);
-			if (*end || !iters) {
+			if (*end || !iters || argv[i][0] == '-') {
 				cli_err("bench", "--iters takes a positive number, not '%s'", argv[i]);
 				return CLI_EXIT_USAGE;
 			}
 		} else if ((!strcmp(a, "--prog") || !strcmp(a, "--section")) && i + 1 < argc) {
-			*(a[2] == 'p' ? &obj_prog : &obj_section) = argv[++i]; /* [object layer] */
-		} else if (!strcmp(a, "--no-verify")) {
-			no_verify = true;
-		} else if (!strcmp(a, "--interp")) {
-			engine = BPFBOX_ENGINE_INTERP;
-		} else if (!strcmp(a, "--dispatch") && i + 1 < argc) {
-			const char *d = argv[++i];
-			if (!strcmp(d, "switch"))
-				engine = BPFBOX_ENGINE_INTERP_SWITCH;
-			else if (strcmp(d, "goto")) {
-				cli_err("bench", "--dispatch takes goto or switch, not '%s'", d);
-				return CLI_EXIT_USAGE;
-			}
+			*(a[2] == 'p' ? &obj_prog : &obj_section) = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			cli_err("bench", "unknown option '%s' (see bpfbox bench --help)", a);
 			return CLI_EXIT_USAGE;
@@ -97,8 +94,7 @@ int cmd_bench(int argc, char **argv)
 	char why[1024];
 	struct bpfbox_insn *insns = NULL;
 	size_t n = 0;
-	/* [object layer] objects load with their maps and helpers (run_object.c) */
-	bool is_obj = cli_is_object(path);
+	bool is_obj = cli_is_object(path) || cli_is_bpf_c(path);
 	if (!is_obj && cli_load_prog(path, &insns, &n, why, sizeof(why))) {
 		cli_err("bench", "%s", why);
 		return CLI_EXIT_USAGE;
@@ -114,45 +110,43 @@ int cmd_bench(int argc, char **argv)
 	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
 	struct bpfbox_vm *vm = NULL;
 	struct bpfbox_prog *prog = NULL;
-	struct cli_objprog *objprog = NULL; /* [object layer] */
-	int rc = CLI_EXIT_NO, err;
+	struct cli_objprog *objprog = NULL;
+	int rc = CLI_EXIT_NO, err, engine;
 	if (is_obj) {
+		/* objects load with their maps, helpers and context (run_object.c) */
 		struct cli_objprog_opts oo = { .section = obj_section, .prog = obj_prog, .data = mem,
-					       .len = mem_len, .cpu = -1, .verify = !no_verify };
+					       .len = mem_len, .cpu = -1, .verify = !E.no_verify,
+					       .verbose = E.verbose > 0 };
 		if ((err = cli_objprog_open(path, &oo, &objprog, why, sizeof(why)))) {
 			cli_err("bench", "%s", why);
-			rc = CLI_EXIT_USAGE;
+			rc = err == -EACCES ? CLI_EXIT_NO : CLI_EXIT_USAGE;
 			goto out;
 		}
 		prog = cli_objprog_prog(objprog);
-	} else if ((err = bpfbox_vm__new(&vm, NULL))) {
-		cli_err("bench", "cannot create the VM: %s", strerror(-err));
-		goto out;
-	}
-	BPFBOX_OPTS(bpfbox_prog_opts, popts, .log = &log, .name = path);
-	if (!is_obj && (err = bpfbox_prog__load(vm, insns, n, &popts, &prog))) {
-		logbuf[strcspn(logbuf, "\n")] = 0;
-		cli_err("bench", "%s", logbuf[0] ? logbuf : strerror(-err));
-		goto out;
-	}
-	if (!is_obj && !no_verify) {
-		/* [verify] a verified raw program runs without checked-mode checks */
-		char vbuf[1024] = "";
-		struct bpfbox_log vlog = { .buf = vbuf, .size = sizeof(vbuf), .level = BPFBOX_LOG_ERROR };
-		BPFBOX_OPTS(bpfbox_verify_opts, vo, .prog_type = 0, .ctx_size = (uint32_t)mem_len,
-			    .log = &vlog);
-		if ((err = bpfbox_prog__verify(prog, &vo))) {
-			vbuf[strcspn(vbuf, "\n")] = 0;
-			cli_err("bench", "verifier: %s (--no-verify runs it in checked mode)",
-				vbuf[0] ? vbuf : strerror(-err));
+	} else {
+		BPFBOX_OPTS(bpfbox_vm_opts, vopts, .insn_budget = E.budget);
+		if ((err = bpfbox_vm__new(&vm, &vopts))) {
+			cli_err("bench", "cannot create the VM: %s", strerror(-err));
 			goto out;
 		}
+		BPFBOX_OPTS(bpfbox_prog_opts, popts, .log = &log, .name = path);
+		if ((err = bpfbox_prog__load(vm, insns, n, &popts, &prog))) {
+			logbuf[strcspn(logbuf, "\n")] = 0;
+			cli_err("bench", "%s", logbuf[0] ? logbuf : strerror(-err));
+			goto out;
+		}
+		if (cli_engine_verify_raw("bench", &E, prog, (uint32_t)mem_len))
+			goto out;
 	}
+	if ((engine = cli_engine_select("bench", &E, prog)) < 0)
+		goto out;
+	if (objprog && engine == BPFBOX_ENGINE_JIT)
+		cli_engine_jit_object(cli_objprog_object(objprog), prog);
 	BPFBOX_OPTS(bpfbox_run_opts, ropts, .mem = mem, .mem_len = mem_len, .engine = engine,
 		    .log = &log);
 	if (objprog)
-		cli_objprog_prepare(objprog, &ropts); /* [object layer] */
-	uint64_t r0 = 0, per = iters / 10 ? iters / 10 : 1, warm = iters / 10 ? iters / 10 : 1;
+		cli_objprog_prepare(objprog, &ropts);
+	uint64_t r0 = 0, per = iters / 10 ? iters / 10 : 1, warm = per;
 	for (uint64_t k = 0; k < warm; k++)
 		if ((err = bpfbox_prog__run(prog, &ropts, &r0)))
 			goto runerr;
@@ -174,7 +168,7 @@ runerr:
 	cli_err("bench", "%s", logbuf[0] ? logbuf : strerror(-err));
 out:
 	if (objprog)
-		cli_objprog_free(objprog); /* [object layer]: owns prog */
+		cli_objprog_free(objprog); /* owns prog */
 	else
 		bpfbox_prog__free(prog);
 	bpfbox_vm__free(vm);

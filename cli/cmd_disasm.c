@@ -11,13 +11,17 @@
 #include <string.h>
 #include "bpfbox/asm.h"
 #include "bpfbox/helpers.h"
+#include "bpfbox/jit.h"
+#include "bpfbox/verify.h"
+#include "bpfbox/vm.h"
+#include <unistd.h>
 #include "cli.h"
 #include "objload.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bpfbox disasm PROG [--section S] [--syntax bpfbox|llvm|conformance]\n"
-		   "                          [--labels] [--alu32] [--no-index]\n"
+		   "                          [--labels] [--alu32] [--no-index] [--jited [--no-verify]]\n"
 		   "  Prints the program one instruction per line, \"INDEX: TEXT\" (INDEX counts\n"
 		   "  8-byte slots; lddw takes two).  PROG is an ELF object or .bpf.c source (its\n"
 		   "  first program, linked), an assembly file, hex text or raw instruction\n"
@@ -35,8 +39,13 @@ static void usage(FILE *f)
 		   "  --alu32               32-bit loads/stores/atomics as wN, like llvm-objdump\n"
 		   "                        --mattr=+alu32\n"
 		   "  --no-index            leave out the INDEX column\n"
-		   "exit status: 0 printed (invalid slots print as <unknown> or .raw), 2 bad\n"
-		   "input or usage\n");
+		   "  --jited               the x86-64 code the JIT makes of PROG (objects load\n"
+		   "                        with their maps; verified first, so the code has no\n"
+		   "                        run-time checks), through objdump when it is\n"
+		   "                        installed, else as hex\n"
+		   "  --no-verify           with --jited: show the checked-mode code\n"
+		   "exit status: 0 printed (invalid slots print as <unknown> or .raw), 1 the JIT\n"
+		   "refused the program (--jited), 2 bad input or usage\n");
 }
 
 /* bpfbox syntax: `call bpf_map_lookup_elem#1`, from the helpers layer's
@@ -50,8 +59,105 @@ static const char *helper_name(void *ud, int32_t id)
 	return ud;
 }
 
+/* Print native bytes through objdump when it is installed (the bytes are
+ * written to a temporary file: objdump reads files), as hex otherwise. */
+static int print_native(const uint8_t *code, size_t len)
+{
+	char tmp[] = "/tmp/bpfbox-jited-XXXXXX";
+	int fd = -1;
+	if (!system("command -v objdump >/dev/null 2>&1") && (fd = mkstemp(tmp)) >= 0) {
+		bool ok = write(fd, code, len) == (ssize_t)len;
+		close(fd);
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd),
+			 "objdump -D -b binary -m i386:x86-64 %s | sed -n '/<.data>:/,$p' | tail -n +2",
+			 tmp);
+		fflush(stdout);
+		int rc = ok ? system(cmd) : -1;
+		unlink(tmp);
+		if (rc == 0)
+			return 0;
+	}
+	for (size_t i = 0; i < len; i += 16) {
+		printf("%6zx:", i);
+		for (size_t k = i; k < len && k < i + 16; k++)
+			printf(" %02x", code[k]);
+		printf("\n");
+	}
+	return 0;
+}
+
+/* --jited: load PROG the way run does (objects with their maps and
+ * helpers), verify it (else the checked-mode code is what is shown),
+ * compile it, print the x86-64 code. */
+static int disasm_jited(const char *path, const char *section, bool no_verify)
+{
+	char why[1024] = "";
+	struct cli_objprog *R = NULL;
+	struct bpfbox_env *env = NULL;
+	struct bpfbox_vm *vm = NULL;
+	struct bpfbox_prog *prog = NULL;
+	struct bpfbox_insn *insns = NULL;
+	size_t n = 0;
+	int rc = CLI_EXIT_USAGE, err;
+	if (cli_is_object(path) || cli_is_bpf_c(path)) {
+		struct cli_objprog_opts oo = { .section = section, .cpu = -1, .verify = !no_verify };
+		if ((err = cli_objprog_open(path, &oo, &R, why, sizeof(why)))) {
+			cli_err("disasm", "%s", why);
+			return err == -EACCES ? CLI_EXIT_NO : CLI_EXIT_USAGE;
+		}
+		prog = cli_objprog_prog(R);
+	} else {
+		if (cli_load_prog(path, &insns, &n, why, sizeof(why))) {
+			cli_err("disasm", "%s", why);
+			return CLI_EXIT_USAGE;
+		}
+		BPFBOX_OPTS(bpfbox_vm_opts, vo);
+		struct bpfbox_log log = { .buf = why, .size = sizeof(why), .level = BPFBOX_LOG_ERROR };
+		BPFBOX_OPTS(bpfbox_prog_opts, po, .log = &log, .name = path);
+		if (bpfbox_env__new(&env, NULL) || (bpfbox_env__vm_opts(env, &vo), 0) ||
+		    bpfbox_vm__new(&vm, &vo) || bpfbox_env__attach(env, vm) ||
+		    bpfbox_prog__load(vm, insns, n, &po, &prog)) {
+			why[strcspn(why, "\n")] = 0;
+			cli_err("disasm", "%s", why[0] ? why : "cannot load the program");
+			goto out;
+		}
+		if (!no_verify) {
+			/* bpfbox's raw convention with unknown memory size: a
+			 * program that reads its input is shown in checked mode */
+			BPFBOX_OPTS(bpfbox_verify_opts, vopts);
+			bpfbox_prog__verify(prog, &vopts);
+		}
+	}
+	char jl[512] = "";
+	struct bpfbox_log jlog = { .buf = jl, .size = sizeof(jl), .level = BPFBOX_LOG_ERROR };
+	BPFBOX_OPTS(bpfbox_jit_opts, jo, .log = &jlog);
+	if ((err = bpfbox_prog__jit(prog, &jo))) {
+		jl[strcspn(jl, "\n")] = 0;
+		cli_err("disasm", "the JIT cannot compile this program: %s", jl[0] ? jl : strerror(-err));
+		rc = CLI_EXIT_NO;
+		goto out;
+	}
+	size_t len = 0;
+	const uint8_t *code = bpfbox_prog__jited(prog, &len);
+	printf("; %s: %zu bytes of x86-64 (%s)\n", bpfbox_prog__name(prog), len,
+	       bpfbox_prog__verified(prog) ? "verified: no run-time checks"
+					     : "not verified: checked-mode code");
+	rc = print_native(code, len);
+out:
+	if (R)
+		cli_objprog_free(R);
+	else
+		bpfbox_prog__free(prog);
+	bpfbox_vm__free(vm);
+	bpfbox_env__free(env);
+	free(insns);
+	return rc;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
+	bool jited = false, no_verify = false;
 	char namebuf[64];
 	const char *path = NULL, *section = NULL;
 	BPFBOX_OPTS(bpfbox_disasm_opts, o, .syntax = BPFBOX_SYNTAX_BPFBOX, .ud = namebuf,
@@ -74,6 +180,10 @@ int cmd_disasm(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--section") && i + 1 < argc) {
 			section = argv[++i];
+		} else if (!strcmp(argv[i], "--jited")) {
+			jited = true;
+		} else if (!strcmp(argv[i], "--no-verify")) {
+			no_verify = true;
 		} else if (!strcmp(argv[i], "--labels")) {
 			o.flags |= BPFBOX_DISASM_LABELS;
 		} else if (!strcmp(argv[i], "--alu32")) {
@@ -94,6 +204,8 @@ int cmd_disasm(int argc, char **argv)
 		cli_err("disasm", "usage: bpfbox disasm PROG (see --help)");
 		return CLI_EXIT_USAGE;
 	}
+	if (jited)
+		return disasm_jited(path, section, no_verify);
 	char why[512];
 	struct bpfbox_insn *insns;
 	size_t n;

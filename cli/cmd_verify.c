@@ -75,7 +75,8 @@ static int32_t spin_lock_off(const struct bpfbox_object *obj, uint32_t type_id)
 	const struct btf_member *m = btf_members(t);
 	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
 		const struct btf_type *mt = btf__type_by_id(btf, m->type);
-		if (mt && btf_is_struct(mt) && !strcmp(btf__name_by_offset(btf, mt->name_off), "bpf_spin_lock"))
+		const char *name = mt ? btf__name_by_offset(btf, mt->name_off) : NULL;
+		if (mt && btf_is_struct(mt) && name && !strcmp(name, "bpf_spin_lock"))
 			return (int32_t)(btf_member_bit_offset(t, i) / 8);
 	}
 	return -1;

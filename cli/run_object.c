@@ -39,6 +39,7 @@
 #include "bpfbox/vm.h"
 #include "cli.h"
 #include "objload.h"
+#include "engine.h"
 
 #define CMD "run"
 
@@ -62,7 +63,9 @@ static void usage(FILE *f)
 		"  --dump-maps       print every map after the run (bpftool's format)\n"
 		"  --maps-in FILE    start from map contents saved with --maps-out\n"
 		"  --maps-out FILE   save every map (definition and contents) after the run\n"
-		"  --jit / --interp  run JIT-compiled code / the interpreter (default)\n"
+		"  --jit / --interp  run JIT-compiled code (the default; without --jit a\n"
+		"                    program the JIT refuses runs on the interpreter) /\n"
+		"                    the interpreter\n"
 		"  --trace-out FILE  bpf_trace_printk lines go to FILE (default stdout)\n"
 		"  --cpu N           the CPU the program believes it runs on (per-CPU maps)\n"
 		"  --no-verify       skip the verifier: run in checked mode (every access\n"
@@ -325,7 +328,7 @@ struct run_args {
 	const char *path, *section, *prog, *mem, *ctx, *maps_in, *maps_out, *trace_out;
 	unsigned long long repeat;
 	long cpu;
-	bool dump, jit, verbose, no_verify;
+	bool dump, jit, interp, verbose, no_verify;
 };
 
 static int parse(int argc, char **argv, struct run_args *A)
@@ -385,8 +388,10 @@ static int parse(int argc, char **argv, struct run_args *A)
 			A->dump = true;
 		} else if (!strcmp(a, "--jit")) {
 			A->jit = true;
+			A->interp = false;
 		} else if (!strcmp(a, "--interp")) {
 			A->jit = false;
+			A->interp = true;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			A->verbose = true;
 		} else if (a[0] == '-' && a[1]) {
@@ -474,20 +479,16 @@ int cli_run_object(int argc, char **argv)
 			bpfbox_obj_prog__name(op), bpfbox_obj_prog__section(op),
 			bpfbox_prog_type__name(type) ? bpfbox_prog_type__name(type) : "?", ninsns,
 			bpfbox_prog__verified(prog) ? "verified" : "checked mode");
-	int engine = BPFBOX_ENGINE_INTERP;
-	if (A.jit) {
-		char jl[512] = "";
-		struct bpfbox_log jlog = { .buf = jl, .size = sizeof(jl), .level = BPFBOX_LOG_ERROR };
-		BPFBOX_OPTS(bpfbox_jit_opts, jo, .log = &jlog);
-		int e = bpfbox_prog__jit(prog, &jo);
-		if (e) {
-			first_line(jl);
-			cli_err(CMD, "%s", jl[0] ? jl : strerror(-e));
-			rc = CLI_EXIT_NO;
-			goto out;
-		}
-		engine = BPFBOX_ENGINE_JIT;
+	/* The JIT by default, the interpreter for what it refuses (-v says
+	 * why); an explicit --jit makes a refusal an error. */
+	struct cli_engine E = { .interp = A.interp, .jit = A.jit, .verbose = A.verbose };
+	int engine = cli_engine_select(CMD, &E, prog);
+	if (engine < 0) {
+		rc = CLI_EXIT_NO;
+		goto out;
 	}
+	if (engine == BPFBOX_ENGINE_JIT)
+		cli_engine_jit_object(cli_objprog_object(R), prog);
 	char logbuf[4096] = "";
 	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
 	BPFBOX_OPTS(bpfbox_run_opts, ro, .engine = engine, .log = &log);
