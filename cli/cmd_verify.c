@@ -129,13 +129,16 @@ static int obj_map_info(void *ud, unsigned src, int32_t imm, int32_t next_imm,
 	return -ENOENT;
 }
 
-int cli_verify_object_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p,
-			   struct bpfbox_log *log, struct bpfbox_verify_stats *stats)
+int cli_verify_object_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p, int prog_type,
+			   uint32_t ctx_size, struct bpfbox_log *log,
+			   struct bpfbox_verify_stats *stats)
 {
 	size_t n = 0;
 	const struct bpfbox_insn *insns = bpfbox_obj_prog__insns(p, &n);
 	struct objmaps om = { .obj = obj };
-	BPFBOX_OPTS(bpfbox_verify_opts, o, .prog_type = bpfbox_obj_prog__type(p),
+	BPFBOX_OPTS(bpfbox_verify_opts, o,
+		    .prog_type = prog_type >= 0 ? prog_type : bpfbox_obj_prog__type(p),
+		    .ctx_size = ctx_size,
 		    .license = bpfbox_object__license(obj), .log = log, .map_info = obj_map_info,
 		    .map_ud = &om, .func_info = bpfbox_object__btf(obj) != NULL);
 	if (!o.license || !o.license[0])
@@ -276,7 +279,7 @@ int cmd_verify(int argc, char **argv)
 		if (type || rm.n || attach_set || license)
 			fprintf(stderr, "bpfbox verify: note: --type/--map/--attach/--license are ignored for "
 				"objects (the object says)\n");
-		err = cli_verify_object_prog(obj, p, &log, &st);
+		err = cli_verify_object_prog(obj, p, -1, 0, &log, &st);
 		bpfbox_object__free(obj);
 	} else {
 		if (section || pname) {

@@ -160,53 +160,6 @@ int hookcli_open(struct hookcli *h, const char *cmd, const struct hookcli_args *
 	return 0;
 }
 
-/* ---- the verifier's view of the object's maps --------------------------------------- */
-
-struct map_info_ud {
-	struct bpfbox_object *obj;
-	struct bpfbox_map_desc descs[2]; /* a map and its inner template */
-};
-
-static void fill_desc(struct bpfbox_object *obj, const struct bpfbox_obj_map_def *d,
-		      struct bpfbox_map_desc *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->type = d->type;
-	o->key_size = d->key_size;
-	o->value_size = d->value_size;
-	o->max_entries = d->max_entries;
-	o->map_flags = d->map_flags;
-	o->spin_lock_off = -1;
-	o->name = d->name;
-	/* a read-only global data map is frozen: its contents are facts */
-	if (d->kind == BPFBOX_OBJ_MAP_DATA && (d->map_flags & BPFBOX_F_RDONLY_PROG))
-		o->rodata = d->init;
-	(void)obj;
-}
-
-static int map_info(void *ud, unsigned src, int32_t imm, int32_t next_imm,
-		    struct bpfbox_map_desc *out)
-{
-	struct map_info_ud *M = ud;
-	if (src != 5 && src != 6)
-		return -ENOENT;
-	struct bpfbox_obj_map *m = bpfbox_object__map(M->obj, (size_t)imm);
-	if (imm < 0 || !m)
-		return -ENOENT;
-	const struct bpfbox_obj_map_def *d = bpfbox_obj_map__def(m);
-	fill_desc(M->obj, d, &M->descs[0]);
-	if (d->inner >= 0) {
-		struct bpfbox_obj_map *im = bpfbox_object__map(M->obj, (size_t)d->inner);
-		if (im) {
-			fill_desc(M->obj, bpfbox_obj_map__def(im), &M->descs[1]);
-			M->descs[0].inner = &M->descs[1];
-		}
-	}
-	*out = M->descs[0];
-	(void)next_imm;
-	return 0;
-}
-
 int hookcli_prepare(struct hookcli *h, const struct hookcli_args *a, struct bpfbox_obj_prog *p,
 		    int prog_type, uint32_t ctx_size)
 {
@@ -221,11 +174,9 @@ int hookcli_prepare(struct hookcli *h, const struct hookcli_args *a, struct bpfb
 		char vlog[4096] = "";
 		struct bpfbox_log log = { .buf = vlog, .size = sizeof(vlog),
 					  .level = BPFBOX_LOG_ERROR };
-		struct map_info_ud M = { .obj = h->obj };
-		BPFBOX_OPTS(bpfbox_verify_opts, vo, .prog_type = prog_type, .ctx_size = ctx_size,
-			    .license = bpfbox_object__license(h->obj), .log = &log,
-			    .map_info = map_info, .map_ud = &M);
-		int e = bpfbox_prog__verify(prog, &vo);
+		int e = cli_verify_object_prog(h->obj, p, prog_type, ctx_size, &log, NULL);
+		if (!e)
+			bpfbox_obj_prog__set_verified(p, true);
 		if (e && a->strict) {
 			first_line(vlog);
 			cli_err(h->cmd, "prog '%s' rejected by the verifier: %s", name,

@@ -213,7 +213,7 @@ static int verify_all(struct cli_objprog *R, bool verbose, char *err, size_t err
 		struct bpfbox_obj_prog *p = bpfbox_object__prog(R->obj, i);
 		char vbuf[1024] = "";
 		struct bpfbox_log vlog = { .buf = vbuf, .size = sizeof(vbuf), .level = BPFBOX_LOG_ERROR };
-		int e = cli_verify_object_prog(R->obj, p, &vlog, NULL);
+		int e = cli_verify_object_prog(R->obj, p, -1, 0, &vlog, NULL);
 		vbuf[strcspn(vbuf, "\n")] = 0;
 		if (!e) {
 			passed++;

@@ -177,7 +177,8 @@ BPFBOX_API void bpfbox_exec__abort(struct bpfbox_exec *ex, int err, const char *
 /* Request a tail call: when the helper returns, the run continues at the
  * start of `target` with the same r1 and stack, unless the run already made
  * 33 tail calls (then the helper's caller continues, like the kernel).
- * Returns 0, or -E2BIG when the limit is reached. */
+ * Returns 0, -E2BIG when the limit is reached, or -EPERM when a verified
+ * (unchecked) run would continue into an unverified program. */
 BPFBOX_API int bpfbox_exec__tail_call(struct bpfbox_exec *ex, struct bpfbox_prog *target);
 /* The index of the instruction being executed (the helper call). */
 BPFBOX_API size_t bpfbox_exec__pc(const struct bpfbox_exec *ex);

@@ -329,6 +329,12 @@ BPFBOX_API int bpfbox_exec__tail_call(struct bpfbox_exec *ex, struct bpfbox_prog
 {
 	if (ex->tail_calls >= BPFBOX_MAX_TAIL_CALLS)
 		return -E2BIG;
+	/* A run without checks (a verified program) must not continue into an
+	 * unverified one: the engines keep the run's mode across a tail call.
+	 * The kernel never has the case (every program is verified); here the
+	 * tail call fails like one to an empty slot, and the caller goes on. */
+	if (!ex->checked && !target->verified)
+		return -EPERM;
 	ex->tail_calls++;
 	ex->tail_target = target;
 	ex->stop = 1;
