@@ -7,6 +7,7 @@
 #   make bench      benchmarks (ratios, not absolute times)
 #   make fuzz       longer fuzz runs (a short one is part of `make test`)
 #   make demo       the README's demo
+#   make man        regenerate docs/bpfbox.1 from the --help texts
 #
 # Variants build into their own directory (BUILD=build-asan, ...), so a
 # sanitizer build never mixes objects with the normal one.  Every source
@@ -37,7 +38,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 GEN := $(BUILD)/gen/isa_index.h
 
-.PHONY: all test asan ubsan bench fuzz demo clean install
+.PHONY: all test asan ubsan bench fuzz demo man clean install
 all: $(BUILD)/bpfbox $(BUILD)/libbpfbox.a $(BUILD)/libbpfbox.so $(TEST_BINS)
 
 $(BUILD)/gen/isa_index.h: tools/gen_isa_index.c src/isa/isa.def
@@ -78,6 +79,11 @@ bench: all
 
 fuzz: all
 	@BUILD=$(BUILD) tests/fuzz/run-fuzz long
+
+# The man page is generated from the --help texts (tests/suites/cli.sh
+# fails when the committed docs/bpfbox.1 differs from them).
+man: $(BUILD)/bpfbox
+	tools/gen-man $(BUILD)/bpfbox > docs/bpfbox.1
 
 demo: all
 	@BUILD=$(BUILD) examples/demo.sh

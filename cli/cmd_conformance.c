@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bpfbox/jit.h"
+#include "bpfbox/object.h"
 #include "bpfbox/vm.h"
 #include "cli.h"
 
@@ -65,10 +66,6 @@ int cmd_conformance(int argc, char **argv)
 			mem_hex = argv[i];
 		}
 	}
-	if (elf) {
-		printf("ELF input is not supported yet\n");
-		return CLI_EXIT_NO;
-	}
 	size_t text_len;
 	char *text = cli_read_stream(stdin, &text_len);
 	if (!text) {
@@ -82,6 +79,34 @@ int cmd_conformance(int argc, char **argv)
 	if (!code) {
 		printf("bad program hex: %s\n", why);
 		return CLI_EXIT_NO;
+	}
+	if (elf) {
+		/* ELF mode (README 3.3): a relocatable EM_BPF object whose global
+		 * function `main` covers the program; no maps, no relocations. */
+		char olog[512] = "";
+		struct bpfbox_log ol = { .buf = olog, .size = sizeof(olog), .level = BPFBOX_LOG_ERROR };
+		BPFBOX_OPTS(bpfbox_object_opts, oo, .log = &ol, .name = "conformance");
+		struct bpfbox_object *obj = NULL;
+		int e = bpfbox_object__open_mem(code, code_len, &oo, &obj);
+		free(code);
+		code = NULL;
+		struct bpfbox_obj_prog *op = NULL;
+		if (!e) {
+			op = bpfbox_object__find_prog(obj, "main");
+			if (!op && bpfbox_object__prog_count(obj))
+				op = bpfbox_object__prog(obj, 0);
+		}
+		size_t n = 0;
+		const struct bpfbox_insn *in = op ? bpfbox_obj_prog__insns(op, &n) : NULL;
+		if (in && n && (code = malloc(n * 8)))
+			memcpy(code, in, n * 8);
+		code_len = code ? n * 8 : 0;
+		bpfbox_object__free(obj);
+		if (!code) {
+			olog[strcspn(olog, "\n")] = 0;
+			printf("%s\n", olog[0] ? olog : e ? strerror(-e) : "no program in the object");
+			return CLI_EXIT_NO;
+		}
 	}
 	if (code_len % 8) {
 		printf("program is %zu bytes, not a multiple of 8\n", code_len);

@@ -80,4 +80,10 @@ if command -v clang >/dev/null; then
 else
 	echo "SKIP disasm --jited on an object: clang missing"
 fi
+# the man page is the --help texts (make man regenerates it)
+if tools/gen-man "$B" | diff -q - docs/bpfbox.1 >/dev/null; then
+	ok "docs/bpfbox.1 matches the --help texts"
+else
+	bad "docs/bpfbox.1 differs from the --help texts: run make man"
+fi
 echo "$pass passed, $fail failed"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bpfbox — the eBPF conformance suite (bpf_conformance's 313 tests) through
 # `bpfbox conformance`, on the interpreter with both dispatch builds
-# (computed goto and switch).  All groups, including callx and packet.
+# (computed goto and switch) and in ELF mode.  All groups, including callx
+# and packet.
 # The suite's data lives outside the repository (../shared/conformance, or
 # $BPFBOX_CONFORMANCE); without it this prints a SKIP line.
 set -u
@@ -26,9 +27,14 @@ if ! command -v python3 >/dev/null; then
 fi
 bin=$(realpath "$BUILD/bpfbox")
 tp=0 tf=0 ts=0
-for engine in --interp "--interp --dispatch switch"; do
+# raw instructions on both dispatch builds, and ELF mode (the program as a
+# relocatable object, README 3.3) through the object loader
+for engine in --interp "--interp --dispatch switch" "--interp --elf"; do
+	elf=
+	case $engine in *--elf) engine=${engine% --elf}; elf=--elf ;; esac
 	out=$(python3 "$suite/run.py" "$suite/tests" --plugin "$bin conformance $engine" --mem-last \
-		--include-groups callx packet 2>&1)
+		--include-groups callx packet $elf 2>&1)
+	engine="$engine${elf:+ $elf}"
 	echo "$out" | grep -E '^(FAIL|ERROR)' | sed "s/^/[$engine] /"
 	line=$(echo "$out" | tail -n 1)
 	echo "conformance $engine: $line"
