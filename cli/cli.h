@@ -37,19 +37,6 @@ struct bpfbox_insn;
 int cli_load_prog(const char *path, struct bpfbox_insn **insns, size_t *n, char *err,
 		  size_t errsz);
 
-/* Verify a program of an object with the object's maps, license and BTF
- * (cli/cmd_verify.c) — the one place that turns an object's map definitions
- * into the verifier's map descriptions.  prog_type -1: the program's own
- * (from its section); ctx_size: tracepoint record / syscall ctx size (0: the
- * type's default).  Returns as bpfbox_verify(). */
-struct bpfbox_object;
-struct bpfbox_obj_prog;
-struct bpfbox_log;
-struct bpfbox_verify_stats;
-int cli_verify_object_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p, int prog_type,
-			   uint32_t ctx_size, struct bpfbox_log *log,
-			   struct bpfbox_verify_stats *stats);
-
 /* The subcommands (cli/commands.def). */
 #define CMD(name, fn, summary) int fn(int argc, char **argv);
 #include "commands.def"

@@ -6,8 +6,8 @@
  *
  * PROG is what cli_load_prog reads (raw instructions, hex, assembly) or an
  * ELF object / .bpf.c source, whose program type, license and maps come
- * from the object (cli_verify_object_prog, also used by the commands that
- * verify before running).  Raw programs describe their maps with --map
+ * from the object (bpfbox_obj_prog__verify, which every command that
+ * verifies an object uses).  Raw programs describe their maps with --map
  * (`r1 = map_fd(IDX) ll` names map IDX) and their type with --type.
  * Exit 0 accepted, 1 rejected (the one-line reason on stderr), 2 bad input
  * or usage.
@@ -52,100 +52,6 @@ static void usage(FILE *f)
 		"  --stats      print processed instructions, states and time on stdout\n"
 		"  -v, -vv      the path taken and the state at each instruction (kernel notation)\n"
 		"exit status: 0 accepted, 1 rejected, 2 bad input or usage\n");
-}
-
-/* ---- objects: map descriptions from the object's definitions ------------ */
-
-struct objmaps {
-	struct bpfbox_object *obj;
-	struct bpfbox_map_desc inner[64];
-	void *zero;
-};
-
-static int32_t spin_lock_off(const struct bpfbox_object *obj, uint32_t type_id)
-{
-	const struct btf *btf = bpfbox_object__btf(obj);
-	if (!btf || !type_id)
-		return -1;
-	const struct btf_type *t = btf__type_by_id(btf, type_id);
-	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t)))
-		t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_struct(t))
-		return -1;
-	const struct btf_member *m = btf_members(t);
-	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
-		const struct btf_type *mt = btf__type_by_id(btf, m->type);
-		const char *name = mt ? btf__name_by_offset(btf, mt->name_off) : NULL;
-		if (mt && btf_is_struct(mt) && name && !strcmp(name, "bpf_spin_lock"))
-			return (int32_t)(btf_member_bit_offset(t, i) / 8);
-	}
-	return -1;
-}
-
-static void def_to_desc(struct objmaps *om, const struct bpfbox_obj_map_def *d,
-			struct bpfbox_map_desc *out, int depth)
-{
-	memset(out, 0, sizeof(*out));
-	out->type = d->type;
-	out->key_size = d->key_size;
-	out->value_size = d->value_size;
-	out->max_entries = d->max_entries;
-	out->map_flags = d->map_flags;
-	out->name = d->name;
-	out->spin_lock_off = spin_lock_off(om->obj, d->btf_value_type);
-	if (d->kind == 2 /* DATA */ && d->section && !strncmp(d->section, ".rodata", 7)) {
-		if (!d->init) {
-			free(om->zero);
-			om->zero = calloc(1, d->value_size ? d->value_size : 1);
-		}
-		out->rodata = d->init ? d->init : om->zero;
-		out->map_flags |= 1u << 7; /* BPF_F_RDONLY_PROG, frozen by libbpf */
-	}
-	if (d->inner >= 0 && depth < 4 && (size_t)depth < sizeof(om->inner) / sizeof(om->inner[0])) {
-		for (size_t i = 0; i < bpfbox_object__map_count(om->obj); i++) {
-			struct bpfbox_obj_map *m = bpfbox_object__map(om->obj, i);
-			if (bpfbox_obj_map__index(m) == d->inner) {
-				def_to_desc(om, bpfbox_obj_map__def(m), &om->inner[depth], depth + 1);
-				out->inner = &om->inner[depth];
-				break;
-			}
-		}
-	}
-}
-
-static int obj_map_info(void *ud, unsigned src, int32_t imm, int32_t next_imm,
-			struct bpfbox_map_desc *out)
-{
-	struct objmaps *om = ud;
-	(void)src;
-	(void)next_imm;
-	for (size_t i = 0; i < bpfbox_object__map_count(om->obj); i++) {
-		struct bpfbox_obj_map *m = bpfbox_object__map(om->obj, i);
-		if (bpfbox_obj_map__index(m) == imm) {
-			def_to_desc(om, bpfbox_obj_map__def(m), out, 0);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-int cli_verify_object_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p, int prog_type,
-			   uint32_t ctx_size, struct bpfbox_log *log,
-			   struct bpfbox_verify_stats *stats)
-{
-	size_t n = 0;
-	const struct bpfbox_insn *insns = bpfbox_obj_prog__insns(p, &n);
-	struct objmaps om = { .obj = obj };
-	BPFBOX_OPTS(bpfbox_verify_opts, o,
-		    .prog_type = prog_type >= 0 ? prog_type : bpfbox_obj_prog__type(p),
-		    .ctx_size = ctx_size,
-		    .license = bpfbox_object__license(obj), .log = log, .map_info = obj_map_info,
-		    .map_ud = &om, .func_info = bpfbox_object__btf(obj) != NULL);
-	if (!o.license || !o.license[0])
-		o.license = "";
-	int err = bpfbox_verify(insns, n, &o, stats);
-	free(om.zero);
-	return err;
 }
 
 /* ---- raw programs ---------------------------------------------------------- */
@@ -279,7 +185,8 @@ int cmd_verify(int argc, char **argv)
 		if (type || rm.n || attach_set || license)
 			fprintf(stderr, "bpfbox verify: note: --type/--map/--attach/--license are ignored for "
 				"objects (the object says)\n");
-		err = cli_verify_object_prog(obj, p, -1, 0, &log, &st);
+		BPFBOX_OPTS(bpfbox_obj_verify_opts, ov, .log = &log, .stats = &st);
+		err = bpfbox_obj_prog__verify(obj, p, &ov);
 		bpfbox_object__free(obj);
 	} else {
 		if (section || pname) {

@@ -174,9 +174,9 @@ int hookcli_prepare(struct hookcli *h, const struct hookcli_args *a, struct bpfb
 		char vlog[4096] = "";
 		struct bpfbox_log log = { .buf = vlog, .size = sizeof(vlog),
 					  .level = BPFBOX_LOG_ERROR };
-		int e = cli_verify_object_prog(h->obj, p, prog_type, ctx_size, &log, NULL);
-		if (!e)
-			bpfbox_obj_prog__set_verified(p, true);
+		BPFBOX_OPTS(bpfbox_obj_verify_opts, ov, .prog_type = prog_type,
+			    .ctx_size = ctx_size, .log = &log, .mark = true);
+		int e = bpfbox_obj_prog__verify(h->obj, p, &ov);
 		if (e && a->strict) {
 			first_line(vlog);
 			cli_err(h->cmd, "prog '%s' rejected by the verifier: %s", name,

@@ -205,7 +205,7 @@ void cli_objprog_free(struct cli_objprog *R)
 	free(R);
 }
 
-/* The verifier over every program (cmd_verify.c's object front end). */
+/* The verifier over every program. */
 static int verify_all(struct cli_objprog *R, bool verbose, char *err, size_t errsz)
 {
 	size_t n = bpfbox_object__prog_count(R->obj), passed = 0;
@@ -213,7 +213,8 @@ static int verify_all(struct cli_objprog *R, bool verbose, char *err, size_t err
 		struct bpfbox_obj_prog *p = bpfbox_object__prog(R->obj, i);
 		char vbuf[1024] = "";
 		struct bpfbox_log vlog = { .buf = vbuf, .size = sizeof(vbuf), .level = BPFBOX_LOG_ERROR };
-		int e = cli_verify_object_prog(R->obj, p, -1, 0, &vlog, NULL);
+		BPFBOX_OPTS(bpfbox_obj_verify_opts, ov, .log = &vlog);
+		int e = bpfbox_obj_prog__verify(R->obj, p, &ov);
 		vbuf[strcspn(vbuf, "\n")] = 0;
 		if (!e) {
 			passed++;

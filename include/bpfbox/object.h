@@ -60,8 +60,27 @@ struct bpfbox_object_opts {
 	bpfbox_alloc_fn alloc;   /* NULL: realloc/free (libelf and libbpf use malloc) */
 	void *alloc_ud;
 	const char *name;        /* object name for messages; default: file name */
+	/* CO-RE target: a BTF file (raw BTF such as /sys/kernel/btf/vmlinux,
+	 * or an ELF file with .BTF) to resolve relocations against.  NULL: the
+	 * running kernel's /sys/kernel/btf/vmlinux (and its module BTFs when
+	 * vmlinux has no candidate, as libbpf), or, when the kernel has no
+	 * BTF, the object's own types (relocations keep their compiled
+	 * values; a note in the log says so). */
+	const char *btf_path;
+	/* The target as a libbpf BTF object (borrowed; overrides btf_path). */
+	const struct btf *target_btf;
+	/* Kconfig lines ("CONFIG_X=y
+CONFIG_Y=32
+") that take precedence over
+	 * the system's, like libbpf's `kconfig` option.  NULL: none. */
+	const char *kconfig;
+	/* Where CONFIG_* externs come from (plain or gzip).  NULL:
+	 * /boot/config-$(uname -r), else /proc/config.gz. */
+	const char *kconfig_path;
+	/* Where typeless __ksym externs are looked up.  NULL: /proc/kallsyms. */
+	const char *kallsyms_path;
 };
-#define bpfbox_object_opts__last_field name
+#define bpfbox_object_opts__last_field kallsyms_path
 
 /* Parse an object file / an object in memory (copied).  On success *out
  * receives the object (free with bpfbox_object__free).  Errors, each with
@@ -72,8 +91,19 @@ struct bpfbox_object_opts {
  *             missing symbol or section, bad BTF, map definition errors,
  *             `.maps` without BTF, instructions that do not link;
  *   -E2BIG    absurd counts (sections, symbols, maps, program size);
- *   -ENOTSUP  a construct bpfbox does not support (externs, ...);
- *   -ENOMEM. */
+ *   -ENOTSUP  a construct bpfbox does not support (an extern outside
+ *             .kconfig/.ksyms, a kconfig extern of an unsupported type);
+ *   -ESRCH    a strong extern that cannot be resolved (no such CONFIG_,
+ *             kernel symbol or kernel BTF variable);
+ *   -ENOENT   the target BTF file (btf_path) cannot be read;
+ *   -ENOMEM.
+ * A CO-RE relocation that cannot be resolved is not an error: its
+ * instruction is poisoned exactly as libbpf does (`call 0xbad2310`,
+ * BPFBOX_CORE_POISON; both halves of an lddw), so the program fails only
+ * if it reaches that instruction — the verifier and the VM then name the
+ * relocation.  A relocation that is malformed, ambiguous, or whose
+ * instruction does not hold the value the compiler recorded, is -EINVAL,
+ * as libbpf refuses the object. */
 BPFBOX_API int bpfbox_object__open_file(const char *path, const struct bpfbox_object_opts *opts,
 					struct bpfbox_object **out);
 BPFBOX_API int bpfbox_object__open_mem(const void *data, size_t size,
@@ -92,6 +122,103 @@ BPFBOX_API bool bpfbox_object__gpl_compatible(const struct bpfbox_object *obj);
 BPFBOX_API uint32_t bpfbox_object__kversion(const struct bpfbox_object *obj);
 /* libbpf's BTF of the object, or NULL for objects without BTF.  Borrowed. */
 BPFBOX_API const struct btf *bpfbox_object__btf(const struct bpfbox_object *obj);
+/* The BTF the object's CO-RE relocations and typed ksyms were resolved
+ * against (the kernel's, the btf_path/target_btf given, or the object's own
+ * as a fallback), or NULL when the object needed none.  Borrowed, lives as
+ * long as the object.  *name (may be NULL) receives where it came from
+ * ("/sys/kernel/btf/vmlinux", the path, "the object's own BTF"). */
+BPFBOX_API const struct btf *bpfbox_object__target_btf(const struct bpfbox_object *obj,
+							const char **name);
+
+/* ---- CO-RE relocations ---------------------------------------------------- */
+
+/* The relocation kinds, by libbpf's / the kernel's numbers (enum
+ * bpf_core_relo_kind). */
+enum bpfbox_core_kind {
+	BPFBOX_CORE_FIELD_BYTE_OFFSET = 0, /* field byte offset */
+	BPFBOX_CORE_FIELD_BYTE_SIZE = 1,   /* field size in bytes */
+	BPFBOX_CORE_FIELD_EXISTS = 2,      /* field existence in target kernel */
+	BPFBOX_CORE_FIELD_SIGNED = 3,      /* field signedness (0 - unsigned, 1 - signed) */
+	BPFBOX_CORE_FIELD_LSHIFT_U64 = 4,  /* bitfield-specific left bitshift */
+	BPFBOX_CORE_FIELD_RSHIFT_U64 = 5,  /* bitfield-specific right bitshift */
+	BPFBOX_CORE_TYPE_ID_LOCAL = 6,     /* type ID in local BPF object */
+	BPFBOX_CORE_TYPE_ID_TARGET = 7,    /* type ID in target kernel */
+	BPFBOX_CORE_TYPE_EXISTS = 8,       /* type existence in target kernel */
+	BPFBOX_CORE_TYPE_SIZE = 9,         /* type size in bytes */
+	BPFBOX_CORE_ENUMVAL_EXISTS = 10,   /* enum value existence in target kernel */
+	BPFBOX_CORE_ENUMVAL_VALUE = 11,    /* enum value integer value */
+	BPFBOX_CORE_TYPE_MATCHES = 12,     /* type match in target kernel */
+};
+
+/* A failed relocation leaves `call BPFBOX_CORE_POISON` (insn.h, libbpf's
+ * 0xbad2310) in place of its instruction. */
+
+/* libbpf's short name of a kind ("byte_off", "field_exists", ...), or
+ * "unknown". */
+BPFBOX_API const char *bpfbox_core_kind__name(int kind);
+
+/* A CO-RE relocation as applied to one slot of a linked program. */
+struct bpfbox_obj_core_relo {
+	size_t insn;            /* slot in the linked program */
+	const char *section;    /* section of the record */
+	uint32_t index;         /* its number within the section (libbpf's "relo #N") */
+	int kind;               /* enum bpfbox_core_kind */
+	const char *spec;       /* what it accesses: "struct task_struct.real_parent",
+				 * "enum pid_type::PIDTYPE_TGID", "struct foo" */
+	uint32_t local_type_id; /* root type in the object's BTF */
+	uint32_t target_type_id;/* root type in the target BTF (0: none found) */
+	uint64_t orig_val;      /* what the compiler put in the instruction */
+	uint64_t new_val;       /* what it holds now (poisoned: 0) */
+	bool poisoned;          /* the instruction is now `call BPFBOX_CORE_POISON` */
+	const char *why;        /* poisoned: the reason ("" otherwise) */
+};
+/* Number of CO-RE relocations applied to program p, and the i-th (in slot
+ * order).  Strings are borrowed from the object.  -ENOENT past the end. */
+BPFBOX_API size_t bpfbox_obj_prog__core_relo_count(const struct bpfbox_obj_prog *p);
+BPFBOX_API int bpfbox_obj_prog__core_relo(const struct bpfbox_obj_prog *p, size_t i,
+					  struct bpfbox_obj_core_relo *r);
+/* The poisoned relocation at slot `insn`, as one line ("CO-RE relocation
+ * #3 in 'kprobe/x' (byte_off of struct task_struct.foo) could not be
+ * resolved against /sys/kernel/btf/vmlinux: ...") in buf; NULL when the
+ * slot is not poisoned. */
+BPFBOX_API const char *bpfbox_obj_prog__poison_note(const struct bpfbox_obj_prog *p, size_t insn,
+						    char *buf, size_t size);
+
+/* ---- externs ---------------------------------------------------------------- */
+
+enum bpfbox_obj_extern_kind {
+	BPFBOX_EXTERN_KCONFIG = 0, /* extern ... __kconfig: a value in the .kconfig map */
+	BPFBOX_EXTERN_KSYM = 1,    /* extern ... __ksym: a kernel symbol's address */
+};
+struct bpfbox_obj_extern {
+	const char *name;
+	int kind;               /* enum bpfbox_obj_extern_kind */
+	bool weak;              /* __weak: may stay unresolved (value 0) */
+	bool resolved;          /* a value was found (else 0, weak only) */
+	bool typed;             /* ksym with a BTF type (checked against the target BTF) */
+	bool func;              /* an extern function (kfunc): calls are poisoned */
+	uint32_t offset, size;  /* kconfig: where its value lies in the .kconfig map */
+	uint64_t value;         /* kconfig: the value (numbers; strings: 0);
+				 * ksym: the address from kallsyms (0: none) */
+};
+BPFBOX_API size_t bpfbox_object__extern_count(const struct bpfbox_object *obj);
+BPFBOX_API int bpfbox_object__extern(const struct bpfbox_object *obj, size_t i,
+				     struct bpfbox_obj_extern *e);
+
+/* ---- global variables before load ---------------------------------------- */
+
+/* Give global variable `name` (of .rodata, .data, .bss or their .NAME
+ * variants: `const volatile int targ_pid = 0;` is the usual
+ * configuration) the value `value`, parsed by its BTF type: integers
+ * (decimal, 0x hex, negative for signed types), bool (true/false/1/0),
+ * enums (an enumerator name or a number), char arrays (the string; it must
+ * fit with its NUL), arrays of integers ("1,2,3", the rest zero).  Only
+ * before bpfbox_object__load.  Returns 0; -ENOENT no such variable (or the
+ * object has no BTF); -EINVAL a value that does not parse or fit (one line
+ * in the log); -EBUSY already loaded; -ENOTSUP a type that cannot be set
+ * from text (structs, pointers). */
+BPFBOX_API int bpfbox_object__set_global(struct bpfbox_object *obj, const char *name,
+					 const char *value);
 
 /* ---- sections ----------------------------------------------------------- */
 
@@ -183,6 +310,8 @@ enum bpfbox_obj_reloc_kind {
 	BPFBOX_RELOC_MAP_VALUE, /* lddw of a global variable: map index + offset */
 	BPFBOX_RELOC_CALL,      /* bpf-to-bpf call: target slot */
 	BPFBOX_RELOC_FUNC,      /* lddw of a function (callback): target slot */
+	BPFBOX_RELOC_EXTERN,    /* lddw of a __ksym (now its address), or a call of a
+				 * kernel function (kfunc; now `call BPFBOX_CORE_POISON`) */
 };
 struct bpfbox_obj_reloc {
 	int kind;
@@ -273,6 +402,28 @@ BPFBOX_API int bpfbox_object__load(struct bpfbox_object *obj, struct bpfbox_vm *
  * a section name; -ENOENT when no rule matches (type is then UNSPEC). */
 BPFBOX_API int bpfbox_sec_name__parse(const char *sec, int *prog_type, const char **prefix,
 				      const char **attach);
+
+/* ---- verifying a program of the object ----------------------------------- */
+
+struct bpfbox_verify_stats;
+struct bpfbox_obj_verify_opts {
+	size_t sz;
+	int prog_type;      /* 0: the program's own type (from its section) */
+	uint32_t ctx_size;  /* tracepoint record / syscall ctx size (0: the type's default) */
+	struct bpfbox_log *log;               /* the reason of a rejection; may be NULL */
+	struct bpfbox_verify_stats *stats;    /* may be NULL (set its sz) */
+	bool mark;          /* on acceptance, mark the loaded program verified */
+};
+#define bpfbox_obj_verify_opts__last_field mark
+
+/* Verify program p of obj with the object's license, BTF and map
+ * definitions (before or after load): the verdict a root kernel would give
+ * when libbpf loads the object.  Returns as bpfbox_verify() (0 accepted,
+ * -EACCES rejected with the reason in opts->log, -E2BIG too complex, ...).
+ * With opts->mark, an accepted loaded program then runs without checked-mode
+ * checks. */
+BPFBOX_API int bpfbox_obj_prog__verify(struct bpfbox_object *obj, struct bpfbox_obj_prog *p,
+				       const struct bpfbox_obj_verify_opts *opts);
 
 #ifdef __cplusplus
 }
