@@ -27,7 +27,7 @@ LDFLAGS += $(SAN)
 # External libraries of the layers that need them (DESIGN.md: libelf and
 # libbpf's BTF API for objects, libbpf for the kernel backend, libpcap for
 # packet sources).  The core VM layers need only libc.
-LIBS    := $(shell pkg-config --libs libelf libbpf libpcap 2>/dev/null || echo -lelf -lbpf -lpcap -lz) -lpthread -lm
+LIBS    := $(shell pkg-config --libs libelf libbpf libpcap zlib 2>/dev/null || echo -lelf -lbpf -lpcap -lz) -lpthread -lm
 
 LIB_SRCS := $(sort $(wildcard src/*/*.c))
 CLI_SRCS := $(sort $(wildcard cli/*.c))

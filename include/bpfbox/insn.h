@@ -29,6 +29,12 @@ _Static_assert(sizeof(struct bpfbox_insn) == 8, "instruction slot is 8 bytes");
 #define BPFBOX_STACK_SIZE 512 /* bytes of stack per call frame */
 #define BPFBOX_MAX_CALL_DEPTH 8
 
+/* A helper call with this imm stands for an instruction a loader could not
+ * relocate: libbpf's CO-RE "bad relo" marker (0xbad2310 = 195896080),
+ * which the object loader writes the same way and describes
+ * (bpfbox_obj_prog__poison_note).  No helper has this number. */
+#define BPFBOX_CORE_POISON 0xbad2310
+
 /* Why a decode failed: isa_decode()/bpfbox_insns__validate() report one of
  * these with the index of the offending slot. */
 enum bpfbox_decode_err {

@@ -17,7 +17,11 @@
  *   lddw of global data (into .data/.rodata/.bss/...)   -> src 6, imm = map,
  *                                                        next imm = offset
  *   lddw of a function (into code)                      -> src 4, relative imm
+ *   lddw of a __kconfig extern                          -> src 6 into .kconfig
+ *   lddw of a __ksym extern                             -> its address (imm64)
+ *   call of a kernel function (kfunc extern)            -> poisoned call
  * and a record of each is kept for the disassembler (names, targets).
+ * CO-RE relocations are applied afterwards to the linked copies (core.c).
  *
  * Invariants: a target must be 8-byte aligned and inside a function of a
  * code section; a relocation may only sit on the first slot of an lddw or
@@ -297,6 +301,55 @@ static int rel_imm(struct linker *L, size_t from, size_t to, int32_t *imm)
 	return 0;
 }
 
+/* A reference to an extern symbol (extern.c resolved its value):
+ *   lddw of a kconfig extern  -> src 6 into the .kconfig map at its offset
+ *   lddw of a ksym            -> a plain 64-bit immediate (its address)
+ *   call of a kfunc           -> poisoned (`call BPFBOX_CORE_POISON`): bpfbox
+ *                                has no kernel functions; reaching it fails
+ *                                with a message naming the function. */
+static int link_extern(struct linker *L, size_t at, const struct obj_sym *sym,
+		       struct bpfbox_obj_reloc *rec)
+{
+	struct bpfbox_object *obj = L->obj;
+	struct bpfbox_obj_prog *p = L->p;
+	const struct obj_extern *e = obj_extern_of(obj, sym->name);
+	if (!e)
+		return obj_err(obj, -EINVAL, "program '%s': insn %zu refers to '%s', which is "
+			       "defined nowhere (not a __kconfig/__ksym extern)", p->name, at,
+			       sym->name);
+	struct bpfbox_insn *in = &p->insns[at];
+	rec->symbol = e->name;
+	if (in->code == OP_CALL) {
+		if (!e->is_func)
+			return obj_err(obj, -EINVAL, "program '%s': insn %zu calls extern '%s', which is "
+				       "not a function", p->name, at, e->name);
+		in->src = 0;
+		in->dst = 0;
+		in->off = 0;
+		in->imm = (int32_t)BPFBOX_CORE_POISON;
+		rec->kind = BPFBOX_RELOC_EXTERN;
+		return 0;
+	}
+	if (e->is_func)
+		return obj_err(obj, -EINVAL, "program '%s': lddw at insn %zu takes the address of "
+			       "kernel function '%s' (bpfbox has no kernel functions)", p->name, at,
+			       e->name);
+	if (e->kind == OBJ_EXT_KCONFIG) {
+		in[0].src = PSEUDO_MAP_IDX_VALUE;
+		in[0].imm = obj->kcfg_map;
+		in[1].imm = (int32_t)e->off;
+		rec->kind = BPFBOX_RELOC_MAP_VALUE;
+		rec->map = obj->kcfg_map;
+		rec->offset = e->off;
+		return 0;
+	}
+	in[0].src = 0;
+	in[0].imm = (int32_t)(uint32_t)e->addr;
+	in[1].imm = (int32_t)(uint32_t)(e->addr >> 32);
+	rec->kind = BPFBOX_RELOC_EXTERN;
+	return 0;
+}
+
 /* Apply the relocations of piece `pi` (its slots already copied). */
 static int link_piece(struct linker *L, size_t pi)
 {
@@ -328,7 +381,11 @@ static int link_piece(struct linker *L, size_t pi)
 			const struct obj_sec *ts = &obj->secs[sym->shndx];
 			rec.symbol = sym->name;
 			uint64_t toff = sym->value + (uint64_t)(int64_t)in.imm;
-			if (ts->kind == BPFBOX_SEC_MAPS || ts->kind == BPFBOX_SEC_MAPS_LEGACY) {
+			if (sym->shndx == SHN_UNDEF) {
+				int err = link_extern(L, at, sym, &rec);
+				if (err)
+					return err;
+			} else if (ts->kind == BPFBOX_SEC_MAPS || ts->kind == BPFBOX_SEC_MAPS_LEGACY) {
 				uint64_t moff = sym->type == STT_SECTION ? toff : sym->value;
 				int m = obj_map_at(obj, sym->shndx, moff);
 				if (m < 0)
@@ -370,6 +427,10 @@ static int link_piece(struct linker *L, size_t pi)
 					       "in section '%s', which is neither a map, global data "
 					       "nor code", p->name, at, sym->name, ts->name);
 			}
+		} else if (in.code == OP_CALL && r && obj->syms[r->sym].shndx == SHN_UNDEF) {
+			int err = link_extern(L, at, &obj->syms[r->sym], &rec);
+			if (err)
+				return err;
 		} else if (in.code == OP_CALL && (r || in.src == PSEUDO_CALL)) {
 			uint32_t tsec;
 			uint64_t toff;

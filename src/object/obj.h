@@ -10,7 +10,10 @@
  *   maps     .maps through BTF, legacy maps, global data        (objmaps.c)
  *   progs    program entries from symbols and section names      (link.c)
  *   link     subprograms appended, relocations applied           (link.c)
+ *   externs  __kconfig/__ksym externs, the .kconfig map          (extern.c)
  *   btf.ext  func/line info mapped onto linked slots             (btfext.c)
+ *   CO-RE    .BTF.ext relocations resolved against a target BTF  (core.c)
+ *   globals  --set of .rodata/.data/.bss variables before load   (globals.c)
  *   load     maps and programs created in a VM                   (load.c)
  */
 #ifndef BPFBOX_OBJ_INTERNAL_H
@@ -81,6 +84,46 @@ struct obj_line_rec {
 	uint32_t line, col;
 };
 
+/* One CO-RE relocation record of .BTF.ext and how it was resolved (core.c).
+ * Strings are owned by the object (desc, why). */
+struct obj_core_rec {
+	const char *sec;        /* section the record names */
+	uint32_t index;         /* its number within that section (libbpf's "relo #") */
+	uint32_t insn_off;      /* byte offset in the section */
+	uint32_t type_id;       /* local root type */
+	uint32_t kind;          /* enum bpfbox_core_kind */
+	uint32_t targ_id;       /* target root type (0: none) */
+	uint64_t orig, val;     /* the compiled value and the relocated one */
+	bool poison;
+	char *spec;             /* "struct task_struct.real_parent" (local) */
+	char *why;              /* poisoned: why ("no such field in the target") */
+};
+
+/* A CO-RE relocation applied to a slot of a linked program. */
+struct obj_core_at {
+	size_t insn;
+	uint32_t rec;           /* index in obj->core */
+	bool lddw;              /* the instruction was an lddw (two slots) */
+};
+
+/* An extern (__kconfig / __ksym) and its value (extern.c). */
+enum { OBJ_EXT_KCONFIG = 0, OBJ_EXT_KSYM = 1 };
+enum { KCFG_UNKNOWN = 0, KCFG_CHAR, KCFG_BOOL, KCFG_INT, KCFG_TRISTATE, KCFG_CHAR_ARR };
+struct obj_extern {
+	const char *name;
+	int kind;               /* OBJ_EXT_* */
+	bool weak, set, is_func;
+	uint32_t btf_id;        /* its VAR/FUNC in the object's BTF */
+	/* kconfig */
+	int ktype;              /* KCFG_* */
+	bool is_signed;
+	uint32_t size, align, off; /* in the .kconfig map */
+	/* ksym */
+	uint32_t type_id;       /* local type (0: typeless) */
+	uint32_t targ_id;       /* typed: the kernel's VAR/FUNC id */
+	uint64_t addr;          /* kallsyms address */
+};
+
 struct bpfbox_obj_prog {
 	struct bpfbox_object *obj;
 	char *name;
@@ -98,6 +141,8 @@ struct bpfbox_obj_prog {
 	size_t nrels;
 	struct obj_line_rec *lines; /* sorted by insn */
 	size_t nlines;
+	struct obj_core_at *core;  /* CO-RE relocations applied, sorted by insn */
+	size_t ncore, core_cap;
 	struct bpfbox_prog *handle;
 	void *cb;               /* load.c: callback descriptors of this program */
 };
@@ -144,6 +189,31 @@ struct bpfbox_object {
 	bool loaded;
 	struct bpfbox_vm *vm;
 	struct bpfbox_env *env;
+
+	/* CO-RE (core.c): the target BTF relocations were resolved against */
+	char *btf_path;           /* opts->btf_path (owned copy) or NULL */
+	const struct btf *btf_given; /* opts->target_btf (borrowed) */
+	struct btf *targ_own;     /* loaded target (owned) */
+	struct btf **mods;        /* module BTFs (split on targ_own), owned */
+	size_t nmods;
+	bool mods_loaded;
+	const struct btf *targ;   /* the target in use (targ_own, btf_given or btf) */
+	char *targ_name;          /* where it came from, for messages */
+	struct obj_core_rec *core;
+	size_t ncore;
+
+	/* externs (extern.c) */
+	char *kconfig;            /* opts->kconfig (owned copy) or NULL */
+	char *kallsyms_path;      /* opts->kallsyms_path or NULL */
+	char *kconfig_path;       /* opts->kconfig_path or NULL */
+	struct obj_extern *exts;
+	size_t nexts;
+	int kcfg_map;             /* index of the .kconfig map, or -1 */
+	uint8_t *kcfg_data;
+	size_t kcfg_size;
+
+	/* globals (globals.c): .bss sections given a value before load */
+	uint8_t **bss_init;       /* per section index, owned (NULL: zeroes) */
 };
 
 /* Log one line "object NAME: ..." and return err. */
@@ -175,5 +245,28 @@ void obj_unload(struct bpfbox_object *obj);     /* load.c */
 
 /* Map index whose definition lives at (sec, off), or -1. */
 int obj_map_at(const struct bpfbox_object *obj, uint32_t sec, uint64_t off);
+
+/* Externs (extern.c): collect __kconfig/__ksym externs and compute their
+ * values (after BTF is read, before maps: the .kconfig map follows the
+ * data maps); link.c asks for the extern a symbol names. */
+int obj_collect_externs(struct bpfbox_object *obj);
+int obj_add_kconfig_map(struct bpfbox_object *obj, size_t *cap);
+const struct obj_extern *obj_extern_of(const struct bpfbox_object *obj, const char *name);
+void obj_free_externs(struct bpfbox_object *obj);
+
+/* CO-RE (core.c): resolve every .BTF.ext CO-RE record and patch the linked
+ * programs; the target BTF (loaded on first use: opts, else the running
+ * kernel's, else the object's own). */
+int obj_core(struct bpfbox_object *obj);
+int obj_target_btf(struct bpfbox_object *obj, const struct btf **out);
+void obj_free_core(struct bpfbox_object *obj);
+struct btf_type;
+/* The type that skipping modifiers and typedefs of `id` reaches (bounded:
+ * NULL for a cycle or a bad id); *res (may be NULL) receives its id. */
+const struct btf_type *obj_skip_mods(const struct btf *btf, uint32_t id, uint32_t *res);
+/* libbpf's CO-RE type compatibility (typed ksyms): 1, 0 or -errno. */
+int obj_core_types_compat(const struct btf *lb, uint32_t lid, const struct btf *tb, uint32_t tid);
+/* The description of a poisoned slot of program p (NULL: not poisoned). */
+const char *obj_poison_note(const struct bpfbox_obj_prog *p, size_t insn, char *buf, size_t sz);
 
 #endif

@@ -21,10 +21,9 @@
  *
  * Limits.  Only ELF64 little-endian EM_BPF relocatable objects (what the
  * BPF toolchain emits); SHT_REL relocations only (BPF has no RELA); no
- * extended section numbering for symbols (SHN_XINDEX); externs (`.kconfig`,
- * `.ksyms`) are refused with -ENOTSUP since a user-space VM has no kernel
- * to resolve them against; CO-RE relocations are left as compiled, i.e.
- * resolved against the object's own types.
+ * extended section numbering for symbols (SHN_XINDEX).  Externs (`.kconfig`,
+ * `.ksyms`) get their values from extern.c and CO-RE relocations are
+ * resolved against a target BTF by core.c, both as libbpf does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -527,12 +526,8 @@ static int read_relocs(struct bpfbox_object *obj)
 					       "the section (%llu bytes)", (unsigned long long)k,
 					       target->name, (unsigned long long)r->off,
 					       (unsigned long long)target->size);
-			const struct obj_sym *sym = &obj->syms[r->sym];
-			if (sym->shndx == SHN_UNDEF && r->type != R_BPF_NONE)
-				return obj_err(obj, -ENOTSUP,
-					       "section '%s' refers to extern symbol '%s' (externs such as "
-					       "__kconfig/__ksym need a kernel; bpfbox does not resolve "
-					       "them)", target->name, sym->name);
+			/* an undefined symbol is an extern: extern.c resolves it and
+			 * link.c refuses any that is not a __kconfig/__ksym one */
 		}
 		qsort(target->relocs, n, sizeof(*target->relocs), cmp_reloc);
 		for (uint64_t k = 1; k < n; k++)
@@ -596,13 +591,26 @@ static int obj_open(struct bpfbox_object *obj)
 	if (elf_kind(elf) != ELF_K_ELF)
 		return obj_err(obj, -ENOEXEC, "not an ELF object");
 	if ((err = read_sections(obj, elf)) || (err = read_symbols(obj)) ||
-	    (err = read_relocs(obj)) || (err = read_misc(obj)) || (err = obj_parse_maps(obj)) ||
+	    (err = read_relocs(obj)) || (err = read_misc(obj)) ||
+	    (err = obj_collect_externs(obj)) || (err = obj_parse_maps(obj)) ||
 	    (err = obj_find_progs(obj)))
 		return err;
 	for (size_t i = 0; i < obj->nprogs; i++)
 		if ((err = obj_link_prog(obj, obj->progs[i])))
 			return err;
-	return obj_btf_ext(obj);
+	if ((err = obj_btf_ext(obj)))
+		return err;
+	return obj_core(obj);
+}
+
+static char *dup_opt(struct bpfbox_object *obj, const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = obj_strdup(obj, s);
+	if (!d)
+		*oom = true;
+	return d;
 }
 
 static const char *base_name(const char *path)
@@ -630,6 +638,17 @@ static int obj_new(const void *data, size_t size, const struct bpfbox_object_opt
 	}
 	memcpy(obj->file, data, size);
 	obj->file_size = size;
+	bool oom = false;
+	obj->btf_path = dup_opt(obj, OPTS_GET(opts, btf_path, NULL), &oom);
+	obj->btf_given = OPTS_GET(opts, target_btf, NULL);
+	obj->kconfig = dup_opt(obj, OPTS_GET(opts, kconfig, NULL), &oom);
+	obj->kconfig_path = dup_opt(obj, OPTS_GET(opts, kconfig_path, NULL), &oom);
+	obj->kallsyms_path = dup_opt(obj, OPTS_GET(opts, kallsyms_path, NULL), &oom);
+	obj->kcfg_map = -1;
+	if (oom) {
+		bpfbox_object__free(obj);
+		return -ENOMEM;
+	}
 	int err = obj_open(obj);
 	if (err) {
 		bpfbox_object__free(obj);
@@ -708,6 +727,17 @@ BPFBOX_API void bpfbox_object__free(struct bpfbox_object *obj)
 	for (size_t i = 0; i < obj->nmaps; i++)
 		obj_free_map(obj, obj->maps[i]);
 	obj_free(obj, obj->maps, 0);
+	obj_free_core(obj);
+	obj_free_externs(obj);
+	char *owned[] = { obj->btf_path, obj->kconfig, obj->kconfig_path, obj->kallsyms_path };
+	for (size_t i = 0; i < ARRAY_SIZE(owned); i++)
+		if (owned[i])
+			obj_free(obj, owned[i], strlen(owned[i]) + 1);
+	if (obj->bss_init) {
+		for (size_t i = 0; i < obj->nsecs; i++)
+			obj_free(obj, obj->bss_init[i], obj->secs[i].size);
+		obj_free(obj, obj->bss_init, obj->nsecs * sizeof(*obj->bss_init));
+	}
 	for (size_t i = 0; i < obj->nsecs; i++)
 		obj_free(obj, obj->secs[i].relocs, obj->secs[i].nrelocs * sizeof(struct obj_reloc));
 	obj_free(obj, obj->secs, obj->nsecs * sizeof(*obj->secs));

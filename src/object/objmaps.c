@@ -468,5 +468,7 @@ int obj_parse_maps(struct bpfbox_object *obj)
 		    (err = parse_legacy_maps(obj, (uint32_t)i, &cap)))
 			return err;
 	}
-	return data_maps(obj, &cap);
+	if ((err = data_maps(obj, &cap)))
+		return err;
+	return obj_add_kconfig_map(obj, &cap); /* extern.c: the .kconfig values */
 }

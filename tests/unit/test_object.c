@@ -84,6 +84,13 @@ static const char extern_src[] =
 	"extern int LINUX_KERNEL_VERSION __attribute__((section(\".kconfig\")));\n"
 	"SEC(\"xdp\") int ext(void *ctx) { return LINUX_KERNEL_VERSION; }\n";
 
+/* an extern outside .kconfig/.ksyms: nothing could give it a value */
+static const char badext_src[] =
+	"#include <linux/bpf.h>\n"
+	"#include <bpf/bpf_helpers.h>\n"
+	"extern int mystery __attribute__((section(\".weird\")));\n"
+	"SEC(\"xdp\") int ext(void *ctx) { return mystery; }\n";
+
 static const char asm_src[] =
 	"r0 = 7\n"
 	"r0 += 35\n"
@@ -694,7 +701,7 @@ int main(void)
 	}
 	sections();
 	if (build("base", base_src, false) || build("legacy", legacy_src, false) ||
-	    build("extern", extern_src, false)) {
+	    build("extern", extern_src, false) || build("badext", badext_src, false)) {
 		CHECK(0, "test objects compile");
 		return check_summary();
 	}
@@ -713,8 +720,22 @@ int main(void)
 
 	snprintf(path, sizeof(path), "%s/extern.o", dir);
 	b = read_all(path, &n);
+	if (b) { /* __kconfig externs get their values in the .kconfig map */
+		struct logcap L;
+		struct bpfbox_object *obj;
+		int e = open_mem(b, n, &L, &obj);
+		struct bpfbox_obj_map *km = e ? NULL : bpfbox_object__find_map(obj, ".kconfig");
+		const struct bpfbox_obj_map_def *kd = km ? bpfbox_obj_map__def(km) : NULL;
+		CHECK(kd && kd->value_size == 4 && kd->init && *(const uint32_t *)kd->init > 0x30000,
+		      "an extern (__kconfig) opens with LINUX_KERNEL_VERSION in .kconfig: %d %s", e,
+		      L.buf);
+		bpfbox_object__free(obj);
+	}
+	free(b);
+	snprintf(path, sizeof(path), "%s/badext.o", dir);
+	b = read_all(path, &n);
 	if (b)
-		refuse("an extern (__kconfig)", b, n, -ENOTSUP, "extern symbol");
+		refuse("an extern outside .kconfig/.ksyms", b, n, -ENOTSUP, "extern 'mystery'");
 	free(b);
 
 	snprintf(path, sizeof(path), "%s/legacy.o", dir);
