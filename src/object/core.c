@@ -1423,8 +1423,9 @@ int obj_core(struct bpfbox_object *obj)
 				      C.why[0] ? C.why : strerror(-err));
 			break;
 		}
-		char d[256];
+		char d[256], rwhy[sizeof(C.why)];
 		describe(ls, d, sizeof(d));
+		snprintf(rwhy, sizeof(rwhy), "%s", C.why); /* why it is poisoned, if it is */
 		r->spec = obj_strdup(obj, d);
 		r->targ_id = tid;
 		r->orig = res.orig;
@@ -1457,6 +1458,7 @@ int obj_core(struct bpfbox_object *obj)
 				if (pr.poison && !res.poison) {
 					/* a size change the instruction cannot take */
 					poisoned = true;
+					snprintf(rwhy, sizeof(rwhy), "%s", C.why);
 				}
 				if ((err = add_at(obj, p, slot, (uint32_t)k, lddw)))
 					break;
@@ -1465,7 +1467,7 @@ int obj_core(struct bpfbox_object *obj)
 		if (poisoned) {
 			r->poison = true;
 			r->val = 0;
-			r->why = obj_strdup(obj, C.why[0] ? C.why : "no match in the target BTF");
+			r->why = obj_strdup(obj, rwhy[0] ? rwhy : "no match in the target BTF");
 			if (!r->why)
 				err = -ENOMEM;
 		}

@@ -5,7 +5,8 @@
  * program then sees them as constants, and the verifier prunes the code
  * they switch off.  bpfbox_object__set_global() does the same from text
  * (`bpfbox ... --set targ_pid=1234`): it finds the variable in the BTF
- * DATASEC of its section (.rodata, .data, .bss and their .NAME variants),
+ * DATASEC of its section (.rodata, .data, .bss and their .NAME variants)
+ * and where it lies from its ELF symbol (clang leaves DATASEC offsets 0),
  * parses the text by the variable's BTF type and writes the bytes into the
  * section's initial contents — the value the global data map starts with
  * at load.
@@ -204,21 +205,30 @@ BPFBOX_API int bpfbox_object__set_global(struct bpfbox_object *obj, const char *
 			if (!v || !btf_is_var(v) || strcmp(bname(btf, v->name_off), name))
 				continue;
 			const struct obj_sec *s = &obj->secs[sec];
-			if (vs[j].offset > s->size || vs[j].size > s->size - vs[j].offset)
-				return obj_err(obj, -EINVAL, "global '%s': BTF places it outside '%s'", name,
+			/* clang leaves DATASEC offsets 0 (libbpf fills them in from
+			 * the symbols): the ELF symbol says where the variable is */
+			uint64_t voff = 0, vsize = 0;
+			if (bpfbox_object__symbol(obj, secname, name, &voff, &vsize))
+				return obj_err(obj, -EINVAL, "global '%s': no symbol in '%s'", name,
 					       secname);
+			int64_t tsz = btf__resolve_size(btf, v->type);
+			if (tsz <= 0 || (vsize && (uint64_t)tsz != vsize) || voff > s->size ||
+			    (uint64_t)tsz > s->size - voff)
+				return obj_err(obj, -EINVAL, "global '%s': its symbol and type place it "
+					       "outside '%s'", name, secname);
+			uint32_t off = (uint32_t)voff, size = (uint32_t)tsz;
 			uint8_t *bytes = sec_bytes(obj, sec);
 			if (!bytes)
 				return -ENOMEM;
 			/* parse into a scratch copy: a bad value changes nothing */
-			uint8_t *tmp = obj_calloc(obj, 1, vs[j].size ? vs[j].size : 1);
+			uint8_t *tmp = obj_calloc(obj, 1, size);
 			if (!tmp)
 				return -ENOMEM;
-			memcpy(tmp, bytes + vs[j].offset, vs[j].size);
-			int err = set_value(obj, name, v->type, value, tmp, vs[j].size);
+			memcpy(tmp, bytes + off, size);
+			int err = set_value(obj, name, v->type, value, tmp, size);
 			if (!err)
-				memcpy(bytes + vs[j].offset, tmp, vs[j].size);
-			obj_free(obj, tmp, vs[j].size ? vs[j].size : 1);
+				memcpy(bytes + off, tmp, size);
+			obj_free(obj, tmp, size);
 			return err;
 		}
 	}
