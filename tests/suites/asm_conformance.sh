@@ -12,29 +12,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-suite=${BPFBOX_CONFORMANCE:-}
-if [ -z "$suite" ]; then
-	for d in ../shared/conformance /work/shared/conformance; do
-		[ -f "$d/run.py" ] && { suite=$d; break; }
-	done
-fi
-suite=${suite:-../shared/conformance}
-if [ ! -f "$suite/run.py" ] || [ ! -d "$suite/tests" ]; then
-	echo "SKIP asm_conformance: suite not found at $suite (set BPFBOX_CONFORMANCE)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-if ! command -v python3 >/dev/null; then
-	echo "SKIP asm_conformance: python3 not installed"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-if [ ! -x "$BUILD/bpfbox" ]; then
-	echo "FAIL $BUILD/bpfbox is not built"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-bin=$(realpath "$BUILD/bpfbox")
+name=asm_conformance
+. tests/suites/lib/conformance.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 - "$bin" "$tmp" "$suite" <<'EOF'
