@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bpfbox bench PROG --mem FILE --iters N [--prog NAME | --section S]\n"
-		"                    [--jit | --interp] [--no-verify] [-v]\n"
+		"                    [--jit | --interp] [--no-verify] [--btf FILE] [--set N=V] [-v]\n"
 		"  Times PROG over FILE's bytes: max(1, N/10) warm-up runs, then N runs in 10\n"
 		"  chunks on the thread CPU clock.  Prints one line:\n"
 		"    ns_per_run=<median chunk per run> result=<r0 as unsigned decimal>\n"
@@ -32,9 +32,9 @@ static void usage(FILE *f)
 		"  or an ELF object / .bpf.c source:\n"
 		"  --prog NAME, --section S  which program of the object (FILE is then its\n"
 		"                packet or context, as for bpfbox run)\n"
-		"%s"
+		"%s%s"
 		"exit status: 0 ok, 1 the program was rejected or faulted, 2 bad input\n",
-		cli_engine_help);
+		cli_engine_help, cli_objopts_help);
 }
 
 static uint64_t thread_ns(void)
@@ -56,9 +56,12 @@ int cmd_bench(int argc, char **argv)
 	const char *obj_prog = NULL, *obj_section = NULL;
 	unsigned long long iters = 0;
 	struct cli_engine E = { 0 };
+	struct cli_objopts OO = { 0 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int r = cli_engine_option("bench", argc, argv, &i, &E);
+		if (r == 0)
+			r = cli_objopts_parse("bench", argc, argv, &i, &OO);
 		if (r < 0)
 			return CLI_EXIT_USAGE;
 		if (r > 0)
@@ -116,7 +119,7 @@ int cmd_bench(int argc, char **argv)
 		/* objects load with their maps, helpers and context (run_object.c) */
 		struct cli_objprog_opts oo = { .section = obj_section, .prog = obj_prog, .data = mem,
 					       .len = mem_len, .cpu = -1, .verify = !E.no_verify,
-					       .verbose = E.verbose > 0 };
+					       .verbose = E.verbose > 0, .objopts = &OO };
 		if ((err = cli_objprog_open(path, &oo, &objprog, why, sizeof(why)))) {
 			cli_err("bench", "%s", why);
 			rc = err == -EACCES ? CLI_EXIT_NO : CLI_EXIT_USAGE;

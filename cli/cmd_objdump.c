@@ -8,9 +8,13 @@
  * then each program's linked code: function labels, source lines from
  * BTF.ext, relocations shown by name (`r1 = map[counts] ll`,
  * `r1 = &s1 ll ; .data.custom+0`, `call sub`, `r2 = cb ll`) and helpers by
- * name (`call bpf_map_lookup_elem#1`).  Works on stripped objects (no
- * names or lines where the file has none) and never needs to load
- * anything into a VM.
+ * name (`call bpf_map_lookup_elem#1`).  CO-RE relocations are shown as
+ * resolved against the target BTF (`; CO-RE byte_off struct
+ * task_struct.real_parent: 0 -> 2456`, poisoned ones with the reason) and
+ * listed per program in the headers with the externs (`__kconfig`
+ * values, `__ksym` addresses); --set shows globals with the values given.
+ * Works on stripped objects (no names or lines where the file has none)
+ * and never needs to load anything into a VM.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,16 +38,21 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bpfbox objdump OBJ [--section S | --prog NAME] [-h | -d | -t] [--no-source]\n"
+		"                          [--btf FILE] [--set NAME=VALUE]\n"
 		"  Shows an eBPF object (ELF, or a .bpf.c compiled on the fly): sections,\n"
 		"  programs (type, attach point), maps with their BTF definitions, global data\n"
-		"  contents, and each program's linked code with relocations by name\n"
-		"  (r1 = map[counts] ll), helper names and source lines from BTF.ext.\n"
+		"  contents (the `const volatile` configuration with its current values), the\n"
+		"  externs (__kconfig values, __ksym addresses), CO-RE relocations as resolved\n"
+		"  against the target BTF, and each program's linked code with relocations by\n"
+		"  name (r1 = map[counts] ll), helper names and source lines from BTF.ext.\n"
 		"  --section S / --prog NAME   only that program's code\n"
-		"  -h                          headers only (sections, maps, data, programs)\n"
+		"  -h                          headers only (sections, maps, data, externs,\n"
+		"                              programs and their CO-RE relocations)\n"
 		"  -d                          code only\n"
 		"  -t                          the symbol table's functions and objects\n"
 		"  --no-source                 no source lines in the code\n"
-		"exit status: 0 shown, 2 bad input or usage\n");
+		"%s"
+		"exit status: 0 shown, 2 bad input or usage\n", cli_objopts_help);
 }
 
 static const char *kind_name(int k)
@@ -125,6 +134,66 @@ static void data_vars(struct bpfbox_object *obj, const struct bpfbox_obj_map_def
 	}
 }
 
+static void externs(struct bpfbox_object *obj)
+{
+	size_t n = bpfbox_object__extern_count(obj);
+	if (!n)
+		return;
+	printf("\nExterns:\n");
+	for (size_t i = 0; i < n; i++) {
+		struct bpfbox_obj_extern e;
+		bpfbox_object__extern(obj, i, &e);
+		if (e.kind == BPFBOX_EXTERN_KCONFIG)
+			printf("  %-28s __kconfig%s  .kconfig+%u (%u bytes)  = %llu%s\n", e.name,
+			       e.weak ? " __weak" : "", e.offset, e.size, (unsigned long long)e.value,
+			       e.resolved ? "" : " (not set: 0)");
+		else if (e.func)
+			printf("  %-28s __ksym%s  kernel function: %s\n", e.name, e.weak ? " __weak" : "",
+			       "calls are poisoned (bpfbox has no kernel functions)");
+		else
+			printf("  %-28s __ksym%s%s  = 0x%llx%s\n", e.name, e.weak ? " __weak" : "",
+			       e.typed ? " (typed)" : "", (unsigned long long)e.value,
+			       e.resolved ? "" : " (unresolved: 0)");
+	}
+}
+
+static void core_relos(struct bpfbox_object *obj)
+{
+	size_t total = 0, poisoned = 0;
+	for (size_t i = 0; i < bpfbox_object__prog_count(obj); i++) {
+		struct bpfbox_obj_prog *p = bpfbox_object__prog(obj, i);
+		for (size_t k = 0; k < bpfbox_obj_prog__core_relo_count(p); k++) {
+			struct bpfbox_obj_core_relo r;
+			bpfbox_obj_prog__core_relo(p, k, &r);
+			total++;
+			poisoned += r.poisoned;
+		}
+	}
+	if (!total)
+		return;
+	const char *tn = NULL;
+	bpfbox_object__target_btf(obj, &tn);
+	printf("\nCO-RE relocations (against %s): %zu in the programs, %zu poisoned\n", tn, total,
+	       poisoned);
+	for (size_t i = 0; i < bpfbox_object__prog_count(obj); i++) {
+		struct bpfbox_obj_prog *p = bpfbox_object__prog(obj, i);
+		size_t n = bpfbox_obj_prog__core_relo_count(p);
+		if (!n)
+			continue;
+		printf("  %s:\n", bpfbox_obj_prog__name(p));
+		for (size_t k = 0; k < n; k++) {
+			struct bpfbox_obj_core_relo r;
+			bpfbox_obj_prog__core_relo(p, k, &r);
+			printf("    insn %5zu  %-14s %s", r.insn, bpfbox_core_kind__name(r.kind), r.spec);
+			if (r.poisoned)
+				printf("  POISONED: %s\n", r.why);
+			else
+				printf("  %llu -> %llu\n", (unsigned long long)r.orig_val,
+				       (unsigned long long)r.new_val);
+		}
+	}
+}
+
 static void headers(struct bpfbox_object *obj, struct btf_dump *dump)
 {
 	const struct btf *btf = bpfbox_object__btf(obj);
@@ -183,6 +252,7 @@ static void headers(struct bpfbox_object *obj, struct btf_dump *dump)
 			data_vars(obj, d, dump);
 		}
 	}
+	externs(obj);
 	printf("\nPrograms:\n");
 	for (size_t i = 0; i < bpfbox_object__prog_count(obj); i++) {
 		struct bpfbox_obj_prog *p = bpfbox_object__prog(obj, i);
@@ -205,6 +275,7 @@ static void headers(struct bpfbox_object *obj, struct btf_dump *dump)
 		}
 		printf("\n");
 	}
+	core_relos(obj);
 }
 
 /* ---- code ---------------------------------------------------------------------- */
@@ -276,6 +347,31 @@ static bool reloc_text(const struct code_ctx *C, size_t i, const struct bpfbox_i
 	}
 }
 
+/* "   ; CO-RE byte_off struct task_struct.pid: 0 -> 2456" for a relocated slot */
+static void core_note(const struct bpfbox_obj_prog *p, size_t insn,
+		      const struct bpfbox_insn *in, size_t n, char *buf, size_t size)
+{
+	buf[0] = 0;
+	for (size_t k = 0; k < bpfbox_obj_prog__core_relo_count(p); k++) {
+		struct bpfbox_obj_core_relo r;
+		bpfbox_obj_prog__core_relo(p, k, &r);
+		if (r.insn != insn)
+			continue;
+		if (r.poisoned)
+			snprintf(buf, size, "   ; CO-RE %s %s: POISONED (%s)",
+				 bpfbox_core_kind__name(r.kind), r.spec, r.why);
+		else
+			snprintf(buf, size, "   ; CO-RE %s %s: %llu -> %llu",
+				 bpfbox_core_kind__name(r.kind), r.spec, (unsigned long long)r.orig_val,
+				 (unsigned long long)r.new_val);
+		return;
+	}
+	char note[300];
+	if (insn < n && in[insn].code == 0x85 && in[insn].imm == (int32_t)BPFBOX_CORE_POISON &&
+	    bpfbox_obj_prog__poison_note(p, insn, note, sizeof(note)))
+		snprintf(buf, size, "   ; %s", note);
+}
+
 static void code(struct bpfbox_object *obj, struct bpfbox_obj_prog *p, bool source)
 {
 	size_t n;
@@ -312,7 +408,9 @@ static void code(struct bpfbox_object *obj, struct bpfbox_obj_prog *p, bool sour
 			if (used < 1)
 				used = 1;
 		}
-		printf("%5zu: %s\n", i, text);
+		char core[400];
+		core_note(p, i, in, n, core, sizeof(core));
+		printf("%5zu: %s%s\n", i, text, core);
 		i += (size_t)used;
 	}
 }
@@ -336,8 +434,14 @@ int cmd_objdump(int argc, char **argv)
 {
 	const char *path = NULL, *section = NULL, *prog = NULL;
 	bool only_h = false, only_d = false, syms = false, source = true;
+	struct cli_objopts OO = { 0 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int r = cli_objopts_parse(CMD, argc, argv, &i, &OO);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r)
+			continue;
 		if (!strcmp(a, "--help")) {
 			usage(stdout);
 			return CLI_EXIT_OK;
@@ -367,7 +471,7 @@ int cmd_objdump(int argc, char **argv)
 	}
 	char err[1024];
 	struct bpfbox_object *obj;
-	if (cli_open_object(path, false, &obj, err, sizeof(err))) {
+	if (cli_open_object_opts(path, false, &OO, &obj, err, sizeof(err))) {
 		cli_err(CMD, "%s", err);
 		return CLI_EXIT_USAGE;
 	}

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"usage: bpfbox verify PROG [--section S | --prog NAME] [--type TYPE] [--ctx-size N]\n"
 		"                     [--attach N] [--map IDX=TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES]...\n"
 		"                     [--license L] [--btf] [--stats] [-v | -vv]\n"
+		"                     [--target-btf FILE] [--set NAME=VALUE]\n"
 		"  Proves PROG safe the way the Linux kernel's verifier does for root, or\n"
 		"  says why not: the first line on stderr names the instruction, the\n"
 		"  register or stack slot and the reason.\n"
@@ -51,6 +52,10 @@ static void usage(FILE *f)
 		"               tail calls from subprograms need it, as in the kernel)\n"
 		"  --stats      print processed instructions, states and time on stdout\n"
 		"  -v, -vv      the path taken and the state at each instruction (kernel notation)\n"
+		"  --target-btf FILE  objects: resolve CO-RE relocations against this BTF\n"
+		"               (default: the running kernel's /sys/kernel/btf/vmlinux)\n"
+		"  --set NAME=VALUE   objects: a global variable's value before load (a\n"
+		"               `const volatile` setting: the verifier sees it as a constant)\n"
 		"exit status: 0 accepted, 1 rejected, 2 bad input or usage\n");
 }
 
@@ -100,9 +105,17 @@ int cmd_verify(int argc, char **argv)
 	int attach = 0, verbose = 0;
 	bool stats = false, attach_set = false, btf = false;
 	static struct rawmaps rm;
+	struct cli_objopts OO = { 0 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool more = i + 1 < argc;
+		if (strcmp(a, "--btf")) { /* here --btf is a flag of raw programs */
+			int r = cli_objopts_parse("verify", argc, argv, &i, &OO);
+			if (r < 0)
+				return CLI_EXIT_USAGE;
+			if (r)
+				continue;
+		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return CLI_EXIT_OK;
@@ -172,7 +185,7 @@ int cmd_verify(int argc, char **argv)
 		char why[512];
 		struct bpfbox_object *obj;
 		cli_quiet_libbpf();
-		if (cli_open_object(path, verbose > 0, &obj, why, sizeof(why))) {
+		if (cli_open_object_opts(path, verbose > 0, &OO, &obj, why, sizeof(why))) {
 			cli_err("verify", "%s", why);
 			return CLI_EXIT_USAGE;
 		}

@@ -50,11 +50,15 @@ const char hookcli_options_help[] =
 	"  --no-verify        skip the verifier: run in checked mode\n"
 	"  --interp           use the interpreter (default: the JIT when it compiles)\n"
 	"  --budget N         instructions per run in checked mode (default 1000000)\n"
-	"  -v                 say what is loaded, verified and compiled\n";
+	"  -v                 say what is loaded, verified and compiled\n"
+	CLI_OBJOPTS_HELP;
 
 int hookcli_option(const char *cmd, int argc, char **argv, int *i, struct hookcli_args *a)
 {
 	const char *o = argv[*i];
+	int r = cli_objopts_parse(cmd, argc, argv, i, &a->objopts);
+	if (r)
+		return r;
 	const char **slot = NULL;
 	if (!strcmp(o, "--trace-out"))
 		slot = &a->trace_out;
@@ -119,7 +123,7 @@ int hookcli_open(struct hookcli *h, const char *cmd, const struct hookcli_args *
 		cli_err(cmd, "%s: not an ELF object or a .bpf.c source", a->path);
 		return CLI_EXIT_USAGE;
 	}
-	if (cli_open_object(a->path, a->verbose, &h->obj, err, sizeof(err))) {
+	if (cli_open_object_opts(a->path, a->verbose, &a->objopts, &h->obj, err, sizeof(err))) {
 		cli_err(cmd, "%s", err);
 		return CLI_EXIT_USAGE;
 	}

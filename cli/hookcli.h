@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "objload.h"
 
 struct bpfbox_object;
 struct bpfbox_obj_prog;
@@ -28,6 +29,7 @@ struct hookcli_args {
 	bool interp;               /* --interp (else JIT when it compiles) */
 	bool verbose;              /* -v */
 	uint64_t budget;           /* --budget N */
+	struct cli_objopts objopts; /* --btf FILE, --set NAME=VALUE */
 };
 
 struct hookcli {

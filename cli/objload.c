@@ -243,8 +243,43 @@ int cli_compile_bpf_c(const char *src, bool verbose, char *out, size_t outsz, ch
 	return 0;
 }
 
+const char cli_objopts_help[] = CLI_OBJOPTS_HELP;
+
+int cli_objopts_parse(const char *cmd, int argc, char **argv, int *i, struct cli_objopts *o)
+{
+	const char *a = argv[*i];
+	if (strcmp(a, "--btf") && strcmp(a, "--target-btf") && strcmp(a, "--set"))
+		return 0;
+	if (*i + 1 >= argc) {
+		cli_err(cmd, "%s needs a value", a);
+		return -1;
+	}
+	const char *v = argv[++*i];
+	if (strcmp(a, "--set")) {
+		o->btf = v;
+		return 1;
+	}
+	const char *eq = strchr(v, '=');
+	if (!eq || eq == v) {
+		cli_err(cmd, "--set takes NAME=VALUE, not '%s'", v);
+		return -1;
+	}
+	if (o->nset >= CLI_MAX_SET) {
+		cli_err(cmd, "more than %d --set options", CLI_MAX_SET);
+		return -1;
+	}
+	o->set[o->nset++] = v;
+	return 1;
+}
+
 int cli_open_object(const char *path, bool verbose, struct bpfbox_object **obj, char *err,
 		    size_t errsz)
+{
+	return cli_open_object_opts(path, verbose, NULL, obj, err, errsz);
+}
+
+int cli_open_object_opts(const char *path, bool verbose, const struct cli_objopts *opts,
+			 struct bpfbox_object **obj, char *err, size_t errsz)
 {
 	char compiled[4400];
 	const char *file = path;
@@ -258,13 +293,39 @@ int cli_open_object(const char *path, bool verbose, struct bpfbox_object **obj, 
 	char logbuf[1024] = "";
 	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
 	const char *base = strrchr(path, '/');
-	BPFBOX_OPTS(bpfbox_object_opts, oo, .log = &log, .name = base ? base + 1 : path);
+	BPFBOX_OPTS(bpfbox_object_opts, oo, .log = &log, .name = base ? base + 1 : path,
+		    .btf_path = opts ? opts->btf : NULL);
 	int e = bpfbox_object__open_file(file, &oo, obj);
 	if (e) {
 		logbuf[strcspn(logbuf, "\n")] = 0;
 		snprintf(err, errsz, "%s", logbuf[0] ? logbuf : strerror(-e));
+		return e;
 	}
-	return e;
+	/* --set NAME=VALUE, in order */
+	bpfbox_object__set_log(*obj, &log);
+	for (size_t i = 0; opts && i < opts->nset; i++) {
+		char name[256];
+		const char *eq = strchr(opts->set[i], '=');
+		size_t n = (size_t)(eq - opts->set[i]);
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+			 opts->set[i]);
+		logbuf[0] = 0;
+		log.len = 0;
+		e = bpfbox_object__set_global(*obj, name, eq + 1);
+		if (e) {
+			/* the log line says "object X: global 'N' ...: why" */
+			logbuf[strcspn(logbuf, "\n")] = 0;
+			const char *why = strstr(logbuf, ": global '");
+			snprintf(err, errsz, "--set %s: %s", opts->set[i],
+				 why ? why + 2 : logbuf[0] ? logbuf : strerror(-e));
+			bpfbox_object__set_log(*obj, NULL);
+			bpfbox_object__free(*obj);
+			*obj = NULL;
+			return e;
+		}
+	}
+	bpfbox_object__set_log(*obj, NULL);
+	return 0;
 }
 
 struct bpfbox_obj_prog *cli_pick_prog(struct bpfbox_object *obj, const char *section,

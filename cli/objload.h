@@ -24,6 +24,35 @@ int cli_compile_bpf_c(const char *src, bool verbose, char *out, size_t outsz, ch
 /* Open PROG (object or source) as an object.  0 or -errno + err. */
 int cli_open_object(const char *path, bool verbose, struct bpfbox_object **obj, char *err,
 		    size_t errsz);
+
+/* The options of every command that loads objects (CO-RE and globals):
+ *   --btf FILE        target BTF for CO-RE relocations (default: the running
+ *                     kernel's /sys/kernel/btf/vmlinux)
+ *   --set NAME=VALUE  a global variable's value before load (repeatable) */
+#define CLI_MAX_SET 64
+struct cli_objopts {
+	const char *btf;
+	const char *set[CLI_MAX_SET];
+	size_t nset;
+};
+#define CLI_OBJOPTS_HELP                                                                   \
+	"  --btf FILE         resolve CO-RE relocations against this BTF (raw BTF or an ELF\n"  \
+	"                     file with .BTF; default: the running kernel's\n"                 \
+	"                     /sys/kernel/btf/vmlinux)\n"                                      \
+	"  --set NAME=VALUE   give global variable NAME (a `const volatile` .rodata setting\n" \
+	"                     such as targ_pid, or .data/.bss) a value before load, as a\n"    \
+	"                     libbpf skeleton does; numbers, true/false, enum names,\n"        \
+	"                     strings, a,b,c for arrays (repeatable)\n"
+extern const char cli_objopts_help[];
+/* Parse argv[*i] if it is --btf (or its alias --target-btf, for commands
+ * where --btf means something else) or --set, consuming the value: 1 when
+ * it was one, 0 when not, -1 on a usage error ("bpfbox CMD: ..."). */
+int cli_objopts_parse(const char *cmd, int argc, char **argv, int *i, struct cli_objopts *o);
+/* cli_open_object with the target BTF of `o` and its --set values applied
+ * (o may be NULL).  0 or -errno + err (-ENOENT/-EINVAL for a --set that
+ * names no variable or does not parse). */
+int cli_open_object_opts(const char *path, bool verbose, const struct cli_objopts *o,
+			 struct bpfbox_object **obj, char *err, size_t errsz);
 /* The program --section S / --prog NAME select (both NULL: the first
  * SEC() program, else the first function); NULL + err when none. */
 struct bpfbox_obj_prog *cli_pick_prog(struct bpfbox_object *obj, const char *section,
@@ -52,6 +81,7 @@ struct cli_objprog_opts {
 	int cpu;          /* -1: the running CPU */
 	FILE *trace_out;  /* NULL: stdout */
 	bool verbose;
+	const struct cli_objopts *objopts; /* --btf/--set (may be NULL) */
 	/* Verify the object's programs (the default of run and bench): the
 	 * selected one must pass (else -EACCES and the verifier's reason in
 	 * err); when every program of the object passes they all run

@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"usage: bpfbox run OBJ [--section S | --prog NAME] [--mem FILE | --ctx FILE]\n"
 		"                  [--repeat N] [--dump-maps] [--maps-in FILE.json]\n"
 		"                  [--maps-out FILE.json] [--jit | --interp] [--trace-out FILE]\n"
-		"                  [--cpu N] [--no-verify] [-v]\n"
+		"                  [--cpu N] [--no-verify] [--btf FILE] [--set NAME=VALUE] [-v]\n"
 		"  OBJ is an ELF object (clang -O2 -g -target bpf) or a .bpf.c source, compiled\n"
 		"  with clang on the fly and cached by content hash (-v shows the command).\n"
 		"  Every map and program of the object is loaded; the one run is the first\n"
@@ -73,8 +73,10 @@ static void usage(FILE *f)
 		"                    must verify (exit 1 with the reason if not) and runs\n"
 		"                    unchecked when every program of the object verifies\n"
 		"  -v                compile command, load details, time per run\n"
+		"%s"
 		"output: trace lines, maps (--dump-maps), then r0 in decimal as the last line\n"
-		"exit status: 0 the program ran, 1 it stopped with an error, 2 bad input or usage\n");
+		"exit status: 0 the program ran, 1 it stopped with an error, 2 bad input or usage\n",
+		cli_objopts_help);
 }
 
 /* ---- packet contexts ---------------------------------------------------------- */
@@ -240,7 +242,7 @@ int cli_objprog_open(const char *path, const struct cli_objprog_opts *o, struct 
 		snprintf(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
-	int e = cli_open_object(path, o->verbose, &R->obj, err, errsz);
+	int e = cli_open_object_opts(path, o->verbose, o->objopts, &R->obj, err, errsz);
 	if (e)
 		goto fail;
 	R->op = cli_pick_prog(R->obj, o->section, o->prog, err, errsz);
@@ -330,6 +332,7 @@ struct run_args {
 	unsigned long long repeat;
 	long cpu;
 	bool dump, jit, interp, verbose, no_verify;
+	struct cli_objopts objopts;
 };
 
 static int parse(int argc, char **argv, struct run_args *A)
@@ -366,6 +369,11 @@ static int parse(int argc, char **argv, struct run_args *A)
 			*slot = argv[++i];
 			continue;
 		}
+		int r = cli_objopts_parse(CMD, argc, argv, &i, &A->objopts);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
 		if (!strcmp(a, "--repeat") || !strcmp(a, "--cpu")) {
 			char *end;
 			if (i + 1 >= argc) {
@@ -454,7 +462,7 @@ int cli_run_object(int argc, char **argv)
 	struct cli_objprog_opts oo = { .section = A.section, .prog = A.prog, .data = membuf,
 				       .len = memlen, .is_ctx = A.ctx != NULL, .cpu = (int)A.cpu,
 				       .trace_out = trace, .verbose = A.verbose,
-				       .verify = !A.no_verify };
+				       .verify = !A.no_verify, .objopts = &A.objopts };
 	int oe = cli_objprog_open(A.path, &oo, &R, err, sizeof(err));
 	if (oe) {
 		cli_err(CMD, "%s", err);

@@ -109,6 +109,10 @@ BPFBOX_API int bpfbox_object__open_file(const char *path, const struct bpfbox_ob
 BPFBOX_API int bpfbox_object__open_mem(const void *data, size_t size,
 				       const struct bpfbox_object_opts *opts,
 				       struct bpfbox_object **out);
+/* Where the object's later messages go (bpfbox_object__set_global, and
+ * bpfbox_object__load when its opts give no log): the log given at open is
+ * used during the open only.  NULL: nowhere.  The log must outlive its use. */
+BPFBOX_API void bpfbox_object__set_log(struct bpfbox_object *obj, struct bpfbox_log *log);
 /* Free the object, its loaded programs and maps (NULL is fine).  Programs
  * of the object must not be running. */
 BPFBOX_API void bpfbox_object__free(struct bpfbox_object *obj);

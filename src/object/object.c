@@ -654,8 +654,17 @@ static int obj_new(const void *data, size_t size, const struct bpfbox_object_opt
 		bpfbox_object__free(obj);
 		return err;
 	}
+	/* the caller's log is for the open only: it may be gone by the time
+	 * set_global or load speak (bpfbox_object__set_log gives another) */
+	obj->log = NULL;
 	*out = obj;
 	return 0;
+}
+
+BPFBOX_API void bpfbox_object__set_log(struct bpfbox_object *obj, struct bpfbox_log *log)
+{
+	if (obj)
+		obj->log = log;
 }
 
 BPFBOX_API int bpfbox_object__open_mem(const void *data, size_t size,
