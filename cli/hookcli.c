@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/btf.h>
 #include "bpfbox/helpers.h"
 #include "bpfbox/hooks.h"
@@ -42,7 +43,12 @@ const char hookcli_options_help[] =
 	"  --dump-maps        print every map at the end (decoded with BTF when known)\n"
 	"  --json             ring buffer / perf records, maps and counters as JSON lines\n"
 	"  --record-type T    decode ring buffer / perf records as BTF struct T (default:\n"
-	"                     the object's one struct of the record's size, else hex)\n"
+	"                     the object's one struct of the record's size, or the one\n"
+	"                     whose trailing char array the record stops inside, else\n"
+	"                     hex).  T may also be a C definition the object's BTF lacks,\n"
+	"                     compiled with clang: 'struct event { __u64 ts; pid_t pid;\n"
+	"                     char comm[16]; }' (linux/types.h types, pid_t, uid_t, u32...)\n"
+	"  --record-btf FILE  look --record-type T up in FILE (BTF, or an ELF with .BTF)\n"
 	"  --trace-out FILE   bpf_trace_printk lines go to FILE (default stdout)\n"
 	"  --strict           refuse a program the verifier rejects (exit 1), as the\n"
 	"                     kernel would; by default it runs in checked mode (every\n"
@@ -64,6 +70,8 @@ int hookcli_option(const char *cmd, int argc, char **argv, int *i, struct hookcl
 		slot = &a->trace_out;
 	else if (!strcmp(o, "--record-type"))
 		slot = &a->record_type;
+	else if (!strcmp(o, "--record-btf"))
+		slot = &a->record_btf;
 	if (slot) {
 		if (*i + 1 >= argc) {
 			cli_err(cmd, "%s needs a value", o);
@@ -110,6 +118,57 @@ static void first_line(char *s)
 	s[strcspn(s, "\n")] = 0;
 }
 
+/* --record-type 'struct event { ... }': compile the definition (with the
+ * usual kernel integer types) with clang and read its BTF; *name receives
+ * the struct's name. */
+static int record_from_c(const char *decl, bool verbose, struct btf **out, char *name,
+			 size_t namesz, char *err, size_t errsz)
+{
+	const char *s = decl;
+	while (*s == ' ')
+		s++;
+	bool is_union = !strncmp(s, "union", 5);
+	if (strncmp(s, "struct", 6) && !is_union) {
+		snprintf(err, errsz, "a C definition starts with struct or union");
+		return -EINVAL;
+	}
+	s += is_union ? 5 : 6;
+	while (*s == ' ')
+		s++;
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (!n || n >= namesz) {
+		snprintf(err, errsz, "the %s needs a name", is_union ? "union" : "struct");
+		return -EINVAL;
+	}
+	snprintf(name, namesz, "%.*s", (int)n, s);
+	char src[] = "/tmp/bpfbox-record-XXXXXX.c";
+	int fd = mkstemps(src, 2);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		snprintf(err, errsz, "cannot write a temporary file: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	fprintf(f, "#include <linux/types.h>\n"
+		   "typedef int pid_t; typedef unsigned int uid_t, gid_t; typedef _Bool bool;\n"
+		   "typedef __u8 u8; typedef __u16 u16; typedef __u32 u32; typedef __u64 u64;\n"
+		   "typedef __s8 s8; typedef __s16 s16; typedef __s32 s32; typedef __s64 s64;\n"
+		   "%s;\n%s %s *bpfbox_record_type;\n", decl, is_union ? "union" : "struct", name);
+	fclose(f);
+	char obj[4400];
+	int e = cli_compile_bpf_c(src, verbose, obj, sizeof(obj), err, errsz);
+	unlink(src);
+	if (e)
+		return e;
+	*out = btf__parse(obj, NULL);
+	if (!*out) {
+		snprintf(err, errsz, "no BTF in the compiled definition");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int hookcli_open(struct hookcli *h, const char *cmd, const struct hookcli_args *a)
 {
 	memset(h, 0, sizeof(*h));
@@ -150,12 +209,33 @@ int hookcli_open(struct hookcli *h, const char *cmd, const struct hookcli_args *
 		cli_err(cmd, "%s", logbuf[0] ? logbuf : "load failed");
 		return CLI_EXIT_USAGE;
 	}
-	BPFBOX_OPTS(bpfbox_outputs_opts, oo, .json = a->json, .record_type = a->record_type);
+	const char *rtype = a->record_type;
+	char rname[128];
+	if (rtype && strchr(rtype, '{')) {
+		if (record_from_c(rtype, a->verbose, &h->rbtf, rname, sizeof(rname), err,
+				  sizeof(err))) {
+			cli_err(cmd, "--record-type: %s", err);
+			return CLI_EXIT_USAGE;
+		}
+		rtype = rname;
+	} else if (a->record_btf) {
+		h->rbtf = btf__parse(a->record_btf, NULL);
+		if (!h->rbtf) {
+			cli_err(cmd, "--record-btf %s: not a BTF or ELF file with BTF", a->record_btf);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (h->rbtf && !rtype) {
+		cli_err(cmd, "--record-btf needs --record-type NAME");
+		return CLI_EXIT_USAGE;
+	}
+	BPFBOX_OPTS(bpfbox_outputs_opts, oo, .json = a->json, .record_type = rtype,
+		    .record_btf = h->rbtf);
 	int e = bpfbox_outputs__new(&h->outs, h->obj, &oo);
 	if (e) {
 		if (e == -ENOENT)
-			cli_err(cmd, "--record-type %s: no such struct in the object's BTF",
-				a->record_type);
+			cli_err(cmd, "--record-type %s: no such struct in the %s", rtype,
+				h->rbtf ? "record BTF" : "object's BTF");
 		else
 			cli_err(cmd, "out of memory");
 		return CLI_EXIT_USAGE;
@@ -323,6 +403,7 @@ void hookcli_close(struct hookcli *h)
 {
 	fflush(stdout);
 	bpfbox_outputs__free(h->outs);
+	btf__free(h->rbtf);
 	bpfbox_object__free(h->obj);
 	bpfbox_vm__free(h->vm);
 	bpfbox_env__free(h->env);

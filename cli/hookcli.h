@@ -16,12 +16,14 @@ struct bpfbox_env;
 struct bpfbox_vm;
 struct bpfbox_outputs;
 struct bpfbox_prog;
+struct btf;
 
 /* Options every hook command takes (hookcli_option parses them). */
 struct hookcli_args {
 	const char *path;          /* PROG */
 	const char *trace_out;     /* --trace-out FILE */
-	const char *record_type;   /* --record-type NAME */
+	const char *record_type;   /* --record-type NAME or a C struct definition */
+	const char *record_btf;    /* --record-btf FILE: where NAME is looked up */
 	bool json;                 /* --json */
 	bool dump_maps;            /* --dump-maps */
 	bool no_verify;            /* --no-verify */
@@ -38,6 +40,7 @@ struct hookcli {
 	struct bpfbox_env *env;
 	struct bpfbox_vm *vm;
 	struct bpfbox_outputs *outs;
+	struct btf *rbtf;          /* the record type's BTF (--record-btf, C text), or NULL */
 	FILE *trace;               /* --trace-out file (NULL: stdout) */
 	int engine;
 };

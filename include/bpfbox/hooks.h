@@ -35,6 +35,7 @@ extern "C" {
 #endif
 
 struct bpfbox_object;
+struct btf;
 
 /* ---- tracepoint formats ------------------------------------------------------ */
 
@@ -200,11 +201,17 @@ struct bpfbox_outputs_opts {
 	FILE *out;               /* NULL: stdout */
 	bool json;               /* one JSON object per line */
 	/* Decode every record as this BTF struct/union (NULL: automatic — the
-	 * object's one named struct whose size is the record's size, else
-	 * hex). */
+	 * object's one named struct whose size is the record's size, else the
+	 * one that ends in a char array the record stops inside of, else
+	 * hex).  A record shorter than the type is decoded when it stops
+	 * inside the type's trailing char array. */
 	const char *record_type;
+	/* Where record types are looked up (a libbpf struct btf *, borrowed:
+	 * it must outlive the outputs), instead of the object's BTF — for a
+	 * struct the object's BTF lacks.  NULL: the object's. */
+	const struct btf *record_btf;
 };
-#define bpfbox_outputs_opts__last_field record_type
+#define bpfbox_outputs_opts__last_field record_btf
 
 /* Collect the ring buffers and perf event arrays of a loaded object
  * (borrowed: it must outlive the outputs).  0 and *out, -EINVAL, -ENOMEM,

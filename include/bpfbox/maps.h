@@ -55,7 +55,7 @@ enum bpfbox_map_type {
 	BPFBOX_MAP_TYPE_PERCPU_HASH = 5,          /* * */
 	BPFBOX_MAP_TYPE_PERCPU_ARRAY = 6,         /* * */
 	BPFBOX_MAP_TYPE_STACK_TRACE = 7,
-	BPFBOX_MAP_TYPE_CGROUP_ARRAY = 8,
+	BPFBOX_MAP_TYPE_CGROUP_ARRAY = 8,         /* * values: cgroup directory fds */
 	BPFBOX_MAP_TYPE_LRU_HASH = 9,             /* * */
 	BPFBOX_MAP_TYPE_LRU_PERCPU_HASH = 10,     /* * */
 	BPFBOX_MAP_TYPE_LPM_TRIE = 11,            /* * */

@@ -8,10 +8,21 @@
  * A record is bytes; what they mean is a C struct in the program's source.
  * The object's BTF has that struct but nothing links it to the map (the
  * kernel's ring buffers carry no value type), so the type is chosen:
- *  - by name, when the user says --record-type NAME;
+ *  - by name, when the user says --record-type NAME, in the object's BTF or
+ *    in one the caller supplies (record_btf: e.g. a struct the user wrote
+ *    down, compiled — objects built without -g on their event struct, like
+ *    Debian's opensnoop, have none);
  *  - else automatically: the object's one named struct (or union) whose
  *    size is the record's size (for perf samples: whose size pads to it —
- *    perf rounds size + 4 up to 8).  Ambiguous or no match: hex.
+ *    perf rounds size + 4 up to 8);
+ *  - else the one struct that ends in a char array the record stops inside
+ *    of: programs send "the struct up to the bytes used" (execsnoop's
+ *    `event` with its argv in args[]).  The tail is printed as the strings
+ *    it holds: one string, or a list when NULs separate several (argv).
+ *  Ambiguous or no match: hex.  Automatic choices skip the kernel's types
+ *  (everything reachable from the object's CO-RE relocations: a CO-RE
+ *  object's BTF carries task_struct and all it contains), which programs
+ *  read but do not send.
  * The choice is cached per map and record size.
  *
  * The BTF printer walks the type: integers by signedness and size (bit
@@ -21,9 +32,8 @@
  * than the record is refused (hex instead).  JSON mode prints one object
  * per line with strings escaped.
  *
- * Limits: records are not decoded across a padding mismatch (a program
- * that outputs a prefix of a struct prints hex); per-map type choice only
- * by size.
+ * Limits: a record cut anywhere but in a trailing char array prints hex;
+ * per-map type choice only by size.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,6 +55,7 @@ struct out_map {
 	struct {
 		uint32_t size;
 		int32_t type; /* BTF id, 0 = hex */
+		bool partial; /* the record ends inside the type's last char array */
 	} cache[OUT_CACHE];
 	unsigned ncache;
 };
@@ -53,7 +64,10 @@ struct bpfbox_outputs {
 	FILE *out;
 	bool json;
 	const struct btf *btf;
+	uint8_t *kernel;   /* per type id: a kernel type (reachable from a CO-RE root) */
+	uint32_t nkernel;
 	int32_t forced; /* --record-type: BTF id, 0 = automatic */
+	bool forced_partial; /* the forced type may be cut in its tail */
 	struct out_map *maps;
 	size_t nmaps;
 	struct out_map *cur; /* during a drain */
@@ -68,6 +82,7 @@ struct pr {
 	const uint8_t *data;
 	size_t size;
 	bool json;
+	size_t tail;  /* offset of the char array the record may end inside, or SIZE_MAX */
 };
 
 static const struct btf_type *skip_mods(const struct btf *btf, uint32_t *id)
@@ -122,6 +137,30 @@ static void put_int(struct pr *P, uint64_t v, unsigned bits, bool sgn, bool bool
 		fprintf(P->f, "%" PRId64, (int64_t)v);
 	else
 		fprintf(P->f, "%" PRIu64, v);
+}
+
+/* The bytes of a char array the record ends inside of: its strings, one
+ * ("x") or, when NULs separate several, a list (["ls", "-l"]). */
+static void put_tail(struct pr *P, const uint8_t *s, size_t n)
+{
+	while (n && !s[n - 1])
+		n--; /* padding and the last string's NUL */
+	size_t strs = 1;
+	for (size_t i = 0; i < n; i++)
+		strs += !s[i];
+	if (strs == 1) {
+		put_str(P, s, n);
+		return;
+	}
+	fputc('[', P->f);
+	for (size_t i = 0; i <= n;) {
+		size_t len = strnlen((const char *)s + i, n - i);
+		if (i)
+			fputs(P->json ? "," : ", ", P->f);
+		put_str(P, s + i, len);
+		i += len + 1;
+	}
+	fputc(']', P->f);
 }
 
 static bool is_char(const struct btf *btf, uint32_t id)
@@ -204,7 +243,16 @@ static void print_type(struct pr *P, uint32_t id, size_t off, int depth)
 {
 	const struct btf_type *t = skip_mods(P->btf, &id);
 	int64_t sz = btf__resolve_size(P->btf, id);
-	if (!t || depth > OUT_MAX_DEPTH || sz < 0 || off > P->size || (uint64_t)sz > P->size - off) {
+	if (t && off == P->tail && off <= P->size && btf_is_array(t)) {
+		put_tail(P, P->data + off, P->size - off);
+		return;
+	}
+	/* a struct that holds the tail may be cut short (its tail prints what
+	 * there is) */
+	bool holds_tail = sz > 0 && P->tail != SIZE_MAX && P->tail >= off &&
+			  P->tail - off < (uint64_t)sz && btf_is_composite(t);
+	if (!t || depth > OUT_MAX_DEPTH || sz < 0 || off > P->size ||
+	    (!holds_tail && (uint64_t)sz > P->size - off)) {
 		fputs(P->json ? "null" : "?", P->f);
 		return;
 	}
@@ -300,8 +348,36 @@ BPFBOX_API int bpfbox_btf__print_data(FILE *f, const void *btf, uint32_t type_id
 	int64_t sz = btf__resolve_size(btf, type_id);
 	if (sz < 0 || (uint64_t)sz > size || !btf__type_by_id(btf, type_id))
 		return -EINVAL;
-	struct pr P = { f, btf, data, size, json };
+	struct pr P = { f, btf, data, size, json, SIZE_MAX };
 	print_type(&P, type_id, 0, 0);
+	return 0;
+}
+
+/* The offset of the char array that ends struct `id`, or 0 when it does
+ * not end in one. */
+static size_t char_tail(const struct btf *btf, uint32_t id)
+{
+	const struct btf_type *t = skip_mods(btf, &id);
+	if (!t || !btf_is_struct(t) || !btf_vlen(t))
+		return 0;
+	uint16_t last = btf_vlen(t) - 1;
+	uint32_t mid = btf_members(t)[last].type;
+	const struct btf_type *mt = skip_mods(btf, &mid);
+	if (!mt || !btf_is_array(mt) || !is_char(btf, btf_array(mt)->type) ||
+	    btf_member_bitfield_size(t, last))
+		return 0;
+	return btf_member_bit_offset(t, last) / 8;
+}
+
+/* Print a record that may stop inside the type's trailing char array. */
+static int print_partial(FILE *f, const struct btf *btf, uint32_t id, const void *data,
+			 size_t size, bool json)
+{
+	size_t tail = char_tail(btf, id);
+	if (!tail || size <= tail)
+		return -EINVAL;
+	struct pr P = { f, btf, data, size, json, tail };
+	print_type(&P, id, 0, 0);
 	return 0;
 }
 
@@ -329,21 +405,80 @@ static bool size_fits(int64_t tsz, uint32_t size, bool perf)
 	return padded == size;
 }
 
-static int32_t pick_type(struct bpfbox_outputs *o, struct out_map *m, uint32_t size)
+/* Types reachable from the roots of the object's CO-RE relocations are the
+ * kernel's (task_struct and everything it contains): a program does not
+ * send those, so they are no candidates for a record. */
+static void mark_kernel(struct bpfbox_outputs *o, uint32_t id, int depth)
 {
+	for (; id && id < o->nkernel && !o->kernel[id] && depth < 64; depth++) {
+		o->kernel[id] = 1;
+		const struct btf_type *t = btf__type_by_id(o->btf, id);
+		if (!t)
+			return;
+		if (btf_is_composite(t)) {
+			const struct btf_member *m = btf_members(t);
+			for (uint16_t i = 0; i < btf_vlen(t); i++)
+				mark_kernel(o, m[i].type, depth + 1);
+			return;
+		}
+		if (btf_is_array(t))
+			id = btf_array(t)->type;
+		else if (btf_is_ptr(t) || btf_is_typedef(t) || btf_is_mod(t))
+			id = t->type;
+		else
+			return;
+	}
+}
+
+static bool is_kernel(const struct bpfbox_outputs *o, uint32_t id)
+{
+	return id < o->nkernel && o->kernel[id];
+}
+
+static void find_kernel_types(struct bpfbox_outputs *o, struct bpfbox_object *obj)
+{
+	if (o->btf != bpfbox_object__btf(obj))
+		return; /* a record BTF of the user's: nothing is the kernel's */
+	o->nkernel = btf__type_cnt(o->btf);
+	o->kernel = calloc(o->nkernel, 1);
+	if (!o->kernel) {
+		o->nkernel = 0;
+		return;
+	}
+	for (size_t i = 0; i < bpfbox_object__prog_count(obj); i++) {
+		struct bpfbox_obj_prog *p = bpfbox_object__prog(obj, i);
+		for (size_t k = 0; k < bpfbox_obj_prog__core_relo_count(p); k++) {
+			struct bpfbox_obj_core_relo r;
+			if (!bpfbox_obj_prog__core_relo(p, k, &r))
+				mark_kernel(o, r.local_type_id, 0);
+		}
+	}
+}
+
+static int32_t pick_type(struct bpfbox_outputs *o, struct out_map *m, uint32_t size,
+			 bool *partial)
+{
+	*partial = false;
 	if (!o->btf)
 		return 0;
-	if (o->forced)
-		return btf__resolve_size(o->btf, o->forced) <= (int64_t)size ? o->forced : 0;
+	if (o->forced) {
+		if (btf__resolve_size(o->btf, o->forced) <= (int64_t)size)
+			return o->forced;
+		size_t tail = char_tail(o->btf, (uint32_t)o->forced);
+		*partial = tail && size > tail;
+		return *partial ? o->forced : 0;
+	}
 	for (unsigned i = 0; i < m->ncache; i++)
-		if (m->cache[i].size == size)
+		if (m->cache[i].size == size) {
+			*partial = m->cache[i].partial;
 			return m->cache[i].type;
+		}
 	int32_t found = 0;
 	unsigned n = 0;
 	uint32_t cnt = btf__type_cnt(o->btf);
 	for (uint32_t id = 1; id < cnt; id++) {
 		const struct btf_type *t = btf__type_by_id(o->btf, id);
-		if (!t || !(btf_is_struct(t) || btf_is_union(t)) || !t->name_off)
+		if (!t || !(btf_is_struct(t) || btf_is_union(t)) || !t->name_off || is_kernel(o, id))
 			continue;
 		const char *name = btf__name_by_offset(o->btf, t->name_off);
 		if (!name || !*name)
@@ -354,9 +489,26 @@ static int32_t pick_type(struct bpfbox_outputs *o, struct out_map *m, uint32_t s
 		}
 	}
 	int32_t r = n == 1 ? found : 0;
+	if (!n) {
+		/* a struct cut inside its trailing char array (argv, paths) */
+		for (uint32_t id = 1; id < cnt; id++) {
+			const struct btf_type *t = btf__type_by_id(o->btf, id);
+			if (!t || !btf_is_struct(t) || !t->name_off || size >= t->size ||
+			    is_kernel(o, id))
+				continue;
+			size_t tail = char_tail(o->btf, id);
+			if (tail && size > tail) {
+				found = (int32_t)id;
+				n++;
+			}
+		}
+		r = n == 1 ? found : 0;
+		*partial = r != 0;
+	}
 	if (m->ncache < OUT_CACHE) {
 		m->cache[m->ncache].size = size;
 		m->cache[m->ncache].type = r;
+		m->cache[m->ncache].partial = *partial;
 		m->ncache++;
 	}
 	return r;
@@ -367,7 +519,8 @@ static int32_t pick_type(struct bpfbox_outputs *o, struct out_map *m, uint32_t s
 static void print_record(struct bpfbox_outputs *o, struct out_map *m, int index, const void *data,
 			 uint32_t size)
 {
-	int32_t type = pick_type(o, m, size);
+	bool partial;
+	int32_t type = pick_type(o, m, size, &partial);
 	FILE *f = o->out;
 	const uint8_t *b = data;
 	if (o->json) {
@@ -378,7 +531,10 @@ static void print_record(struct bpfbox_outputs *o, struct out_map *m, int index,
 			const struct btf_type *t = btf__type_by_id(o->btf, (uint32_t)type);
 			const char *tn = t ? btf__name_by_offset(o->btf, t->name_off) : NULL;
 			fprintf(f, ",\"type\":\"%s\",\"data\":", tn ? tn : "");
-			bpfbox_btf__print_data(f, o->btf, (uint32_t)type, data, size, true);
+			if (partial)
+				print_partial(f, o->btf, (uint32_t)type, data, size, true);
+			else
+				bpfbox_btf__print_data(f, o->btf, (uint32_t)type, data, size, true);
 		} else {
 			fputs(",\"hex\":\"", f);
 			for (uint32_t i = 0; i < size; i++)
@@ -391,7 +547,9 @@ static void print_record(struct bpfbox_outputs *o, struct out_map *m, int index,
 			fprintf(f, "%s[cpu %d]: ", m->name, index);
 		else
 			fprintf(f, "%s: ", m->name);
-		if (type) {
+		if (type && partial) {
+			print_partial(f, o->btf, (uint32_t)type, data, size, false);
+		} else if (type) {
 			bpfbox_btf__print_data(f, o->btf, (uint32_t)type, data, size, false);
 		} else {
 			for (uint32_t i = 0; i < size; i++)
@@ -461,6 +619,9 @@ BPFBOX_API int bpfbox_outputs__new(struct bpfbox_outputs **out, struct bpfbox_ob
 		o->out = stdout;
 	o->json = OPTS_GET(opts, json, false);
 	o->btf = bpfbox_object__btf(obj);
+	const struct btf *rb = OPTS_GET(opts, record_btf, NULL);
+	if (rb)
+		o->btf = rb;
 	const char *rt = OPTS_GET(opts, record_type, NULL);
 	if (rt) {
 		o->forced = o->btf ? find_named(o->btf, rt) : 0;
@@ -475,6 +636,8 @@ BPFBOX_API int bpfbox_outputs__new(struct bpfbox_outputs **out, struct bpfbox_ob
 		free(o);
 		return -ENOMEM;
 	}
+	if (o->btf)
+		find_kernel_types(o, obj);
 	for (size_t i = 0; i < n; i++) {
 		struct bpfbox_obj_map *om = bpfbox_object__map(obj, i);
 		const struct bpfbox_obj_map_def *d = bpfbox_obj_map__def(om);
@@ -496,5 +659,6 @@ BPFBOX_API void bpfbox_outputs__free(struct bpfbox_outputs *o)
 	if (!o)
 		return;
 	free(o->maps);
+	free(o->kernel);
 	free(o);
 }

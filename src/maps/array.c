@@ -351,6 +351,20 @@ const struct map_ops map_percpu_array_ops = {
 	.contains = array_contains,
 };
 
+/* cgroup arrays hold what user space put there (cgroup directory fds, as
+ * with the kernel's BPF_MAP_UPDATE_ELEM) for bpf_current_task_under_cgroup
+ * to read; programs cannot look them up (no .elem), like the kernel's. */
+const struct map_ops map_cgroup_array_ops = {
+	.check = fd_array_check,
+	.alloc = array_alloc,
+	.free = array_free,
+	.lookup = array_lookup,
+	.update = array_update,
+	.delete = array_delete,
+	.get_next_key = array_get_next_key,
+	.iterate = array_iterate,
+};
+
 const struct map_ops map_prog_array_ops = {
 	.check = fd_array_check,
 	.alloc = prog_array_alloc,

@@ -41,7 +41,7 @@ static const struct {
 	[BPFBOX_MAP_TYPE_PERCPU_HASH] = { "percpu_hash", &map_htab_ops },
 	[BPFBOX_MAP_TYPE_PERCPU_ARRAY] = { "percpu_array", &map_percpu_array_ops },
 	[BPFBOX_MAP_TYPE_STACK_TRACE] = { "stack_trace", NULL },
-	[BPFBOX_MAP_TYPE_CGROUP_ARRAY] = { "cgroup_array", NULL },
+	[BPFBOX_MAP_TYPE_CGROUP_ARRAY] = { "cgroup_array", &map_cgroup_array_ops },
 	[BPFBOX_MAP_TYPE_LRU_HASH] = { "lru_hash", &map_htab_ops },
 	[BPFBOX_MAP_TYPE_LRU_PERCPU_HASH] = { "lru_percpu_hash", &map_htab_ops },
 	[BPFBOX_MAP_TYPE_LPM_TRIE] = { "lpm_trie", &map_lpm_ops },
