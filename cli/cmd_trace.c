@@ -184,9 +184,12 @@ int cmd_trace(int argc, char **argv)
 	struct trace_ctx C = { &H };
 	char logbuf[1024] = "";
 	struct bpfbox_log log = { .buf = logbuf, .size = sizeof(logbuf), .level = BPFBOX_LOG_ERROR };
+	/* programs built with CO-RE read the task as the target kernel lays
+	 * it out: give them a task_struct with that layout */
 	BPFBOX_OPTS(bpfbox_tracer_opts, to, .log = &log, .engine = H.engine,
 		    .insn_budget = A.budget, .trace_out = H.trace, .after_event = after_event,
-		    .on_fault = on_fault, .ud = &C);
+		    .on_fault = on_fault, .ud = &C,
+		    .task_btf = bpfbox_object__target_btf(H.obj, NULL));
 	struct bpfbox_tracer *T = NULL;
 	if (bpfbox_tracer__new(&T, &to)) {
 		cli_err(CMD, "out of memory");

@@ -99,8 +99,9 @@ BPFBOX_API int bpfbox_syscall__nr(const char *name);
 struct bpfbox_tracer;
 
 /* What the traced task looks like to programs calling get_current_task()
- * (a synthesized view: kernel programs that read the kernel's task_struct
- * at its offsets read outside it and get -EFAULT and zeroes). */
+ * when the tracer has no task BTF (bpfbox_tracer_opts.task_btf): a
+ * synthesized view; kernel programs that read the kernel's task_struct at
+ * its offsets read outside it and get -EFAULT and zeroes. */
 struct bpfbox_task_view {
 	uint32_t pid, tgid, ppid;
 	uint32_t uid, gid;
@@ -125,8 +126,16 @@ struct bpfbox_tracer_opts {
 	/* Stop on every syscall even when a filter could skip it (benchmarks:
 	 * the cost of a stop without programs). */
 	bool all_syscalls;
+	/* The BTF the programs' CO-RE relocations were resolved against (a
+	 * libbpf struct btf *, borrowed: bpfbox_object__target_btf).  Given,
+	 * get_current_task returns a task_struct laid out by it — pid, tgid,
+	 * comm, real_parent/parent (a view of the parent process), group_leader,
+	 * cred/real_cred (uid, gid, euid, ...), zeros elsewhere — so
+	 * BPF_CORE_READ(task, real_parent, tgid) reads the tracee's values.
+	 * NULL: the small struct bpfbox_task_view. */
+	const struct btf *task_btf;
 };
-#define bpfbox_tracer_opts__last_field all_syscalls
+#define bpfbox_tracer_opts__last_field task_btf
 
 /* Create a tracer.  0 and *out (free with bpfbox_tracer__free), -EINVAL,
  * -ENOMEM. */

@@ -48,4 +48,23 @@ int hk_syscall_nargs(int nr);
  * tracefs is not readable. */
 uint16_t hk_tp_id(const char *category, const char *name);
 
+/* A task_struct laid out by a target BTF (taskview.c): what
+ * get_current_task returns in `bpfbox trace` when the object has one. */
+struct btf;
+struct hk_taskview;
+struct hk_task_facts {
+	uint32_t pid, tgid, ppid, uid, gid;
+	char comm[16];
+};
+/* 0 and *out, -ENOENT (no struct task_struct in btf), -ENOMEM. */
+int hk_taskview_new(const struct btf *btf, struct hk_taskview **out);
+void hk_taskview_free(struct hk_taskview *v);
+/* The task's address (what get_current_task returns). */
+uint64_t hk_taskview_addr(const struct hk_taskview *v);
+/* Write the task's facts (and its parent's, read from /proc) into the views. */
+void hk_taskview_fill(struct hk_taskview *v, const struct hk_task_facts *f);
+/* Read [addr, addr+len) of the views: 1 done, -EFAULT an address in or just
+ * past a view that the layout does not cover, 0 not a view address. */
+int hk_taskview_read(const struct hk_taskview *v, uint64_t addr, void *dst, size_t len);
+
 #endif

@@ -43,7 +43,9 @@
  * (process_vm_writev; an unmapped or read-only address is -EFAULT, as the
  * kernel's copy_to_user_nofault says), send_signal (kill / tgkill: the
  * signal is delivered when the task resumes), get_stack (user stacks
- * by frame pointers), get_current_task (a struct bpfbox_task_view).
+ * by frame pointers), get_current_task (a struct bpfbox_task_view, or —
+ * given the BTF the object's CO-RE relocations used — a task_struct laid
+ * out by that BTF, with its parent and credentials: taskview.c).
  *
  * Failures.  A program that stops with an error (checked-mode fault,
  * budget) is reported (on_fault) and detached from every event; the
@@ -155,6 +157,7 @@ struct bpfbox_tracer {
 		uint64_t regs[PT_REGS_WORDS];
 	} rawctx;
 	struct bpfbox_task_view view;
+	struct hk_taskview *tv;   /* a task_struct laid out by opts->task_btf, or NULL */
 	struct bpfbox_hook_env hook;
 	char runbuf[512];
 	struct bpfbox_log runlog;
@@ -347,6 +350,9 @@ static int tr_read_mem(void *ud, uint64_t addr, void *dst, size_t len, bool user
 	struct bpfbox_tracer *T = ud;
 	if (!len)
 		return 0;
+	int tv = hk_taskview_read(T->tv, addr, dst, len);
+	if (tv)
+		return tv > 0 ? 0 : tv;
 	const void *v = view_at(T, addr, len);
 	if (v) {
 		memcpy(dst, v, len);
@@ -425,6 +431,12 @@ static void fill_hook(struct bpfbox_tracer *T, struct tr_task *t)
 	T->view.uid = t->uid;
 	T->view.gid = t->gid;
 	memcpy(T->view.comm, t->comm, sizeof(T->view.comm));
+	if (T->tv) {
+		struct hk_task_facts f = { (uint32_t)t->tid, (uint32_t)t->tgid, (uint32_t)t->ppid,
+					   t->uid, t->gid, { 0 } };
+		memcpy(f.comm, t->comm, sizeof(f.comm));
+		hk_taskview_fill(T->tv, &f);
+	}
 }
 
 /* ---- running programs ---------------------------------------------------------------- */
@@ -575,6 +587,9 @@ BPFBOX_API int bpfbox_tracer__new(struct bpfbox_tracer **out, const struct bpfbo
 	h->sz = sizeof(*h);
 	h->cpu = -1;
 	h->task = (uint64_t)(uintptr_t)&T->view;
+	const struct btf *tb = OPTS_GET(opts, task_btf, NULL);
+	if (tb && !hk_taskview_new(tb, &T->tv))
+		h->task = hk_taskview_addr(T->tv);
 	h->ud = T;
 	h->read_mem = tr_read_mem;
 	h->write_mem = tr_write_mem;
@@ -1069,5 +1084,6 @@ BPFBOX_API void bpfbox_tracer__free(struct bpfbox_tracer *T)
 	for (int k = 0; k < 4; k++)
 		free(T->raw[k].idx);
 	free(T->tasks);
+	hk_taskview_free(T->tv);
 	free(T);
 }
