@@ -262,15 +262,23 @@ int hk_taskview_read(const struct hk_taskview *v, uint64_t addr, void *dst, size
 {
 	if (!v)
 		return 0;
+	/* inside a view first: the buffers are heap blocks that may lie
+	 * within NEAR_SPAN of each other, so "just past one view" must not
+	 * shadow another view */
 	for (int i = 0; i < TV_N; i++) {
 		uint64_t lo = (uint64_t)(uintptr_t)v->buf[i];
-		if (addr < lo || addr - lo >= (uint64_t)v->size[i] + NEAR_SPAN)
+		if (addr < lo || addr - lo >= v->size[i])
 			continue;
 		uint64_t off = addr - lo;
-		if (off >= v->size[i] || len > v->size[i] - off)
-			return -EFAULT; /* past what this BTF's layout has */
+		if (len > v->size[i] - off)
+			return -EFAULT; /* runs past what this BTF's layout has */
 		memcpy(dst, v->buf[i] + off, len);
 		return 1;
+	}
+	for (int i = 0; i < TV_N; i++) {
+		uint64_t lo = (uint64_t)(uintptr_t)v->buf[i];
+		if (addr >= lo && addr - lo < (uint64_t)v->size[i] + NEAR_SPAN)
+			return -EFAULT; /* a field beyond this BTF's layout */
 	}
 	return 0;
 }

@@ -501,6 +501,60 @@ static void test_btf_print(void)
 	btf__free(btf);
 }
 
+/* The task view: pointers inside it lead to the other views.  Its buffers
+ * are small heap blocks here (a tiny task_struct), so they lie within the
+ * "just past a view" span of each other; a read through real_parent or
+ * cred must still land in the view it points to. */
+static void test_taskview(void)
+{
+	struct btf *btf = btf__new_empty();
+	int s32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	int u32 = btf__add_int(btf, "unsigned int", 4, 0);
+	int chr = btf__add_int(btf, "char", 1, BTF_INT_SIGNED | BTF_INT_CHAR);
+	int comm = btf__add_array(btf, u32, chr, 16);
+	int cred = btf__add_struct(btf, "cred", 8);
+	btf__add_field(btf, "uid", u32, 0, 0);
+	btf__add_field(btf, "gid", u32, 32, 0);
+	int credp = btf__add_ptr(btf, cred);
+	int task = btf__add_struct(btf, "task_struct", 48);
+	int taskp = task + 1; /* added below: fields must follow their struct */
+	btf__add_field(btf, "pid", s32, 0, 0);
+	btf__add_field(btf, "tgid", s32, 32, 0);
+	btf__add_field(btf, "real_parent", taskp, 64, 0);
+	btf__add_field(btf, "cred", credp, 128, 0);
+	btf__add_field(btf, "comm", comm, 192, 0);
+	btf__add_field(btf, "group_leader", taskp, 320, 0);
+	CHECK(btf__add_ptr(btf, task) == taskp, "hand-made BTF: task_struct *");
+	struct hk_taskview *v = NULL;
+	CHECK(hk_taskview_new(btf, &v) == 0 && v, "taskview from a hand-made BTF");
+	if (!v) {
+		btf__free(btf);
+		return;
+	}
+	struct hk_task_facts f = { (uint32_t)getpid(), (uint32_t)getpid(), (uint32_t)getppid(), 7, 8,
+				   "me" };
+	hk_taskview_fill(v, &f);
+	uint64_t t = hk_taskview_addr(v), parent = 0, cp = 0, leader = 0;
+	int32_t pid = 0, ptgid = 0;
+	uint32_t gid = 0;
+	char pcomm[16] = "";
+	CHECK(hk_taskview_read(v, t, &pid, 4) == 1 && pid == getpid(), "task->pid %d", pid);
+	CHECK(hk_taskview_read(v, t + 8, &parent, 8) == 1 && parent, "task->real_parent");
+	CHECK(hk_taskview_read(v, parent + 4, &ptgid, 4) == 1 && ptgid == getppid(),
+	      "task->real_parent->tgid %d, expected %d", ptgid, (int)getppid());
+	CHECK(hk_taskview_read(v, parent + 24, pcomm, 16) == 1 && pcomm[0],
+	      "task->real_parent->comm '%s'", pcomm);
+	CHECK(hk_taskview_read(v, t + 16, &cp, 8) == 1 && cp, "task->cred");
+	CHECK(hk_taskview_read(v, cp + 4, &gid, 4) == 1 && gid == 8, "task->cred->gid %u", gid);
+	CHECK(hk_taskview_read(v, t + 40, &leader, 8) == 1 && leader == t,
+	      "task->group_leader is the task");
+	CHECK(hk_taskview_read(v, t + 48, &pid, 4) == -EFAULT, "a field past the layout: -EFAULT");
+	CHECK(hk_taskview_read(v, cp + 4, &cp, 8) == -EFAULT, "a read running past a view: -EFAULT");
+	CHECK(hk_taskview_read(v, 4096, &pid, 4) == 0, "an address far from the views is not theirs");
+	hk_taskview_free(v);
+	btf__free(btf);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -512,5 +566,6 @@ int main(void)
 	test_pktctx();
 	test_pcap_roundtrip();
 	test_btf_print();
+	test_taskview();
 	return check_summary();
 }
