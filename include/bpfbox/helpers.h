@@ -127,7 +127,9 @@ BPFBOX_API int bpfbox_env__new(struct bpfbox_env **out, const struct bpfbox_env_
 BPFBOX_API void bpfbox_env__free(struct bpfbox_env *env);
 
 /* Set vo->region_hook/region_hook_ud so checked-mode programs of a VM
- * created with *vo may access values of the env's maps. */
+ * created with *vo may access values of the env's maps, and
+ * vo->func_prog/func_prog_ud (when vo->sz has room for them) so the JIT
+ * finds the programs of the env's callbacks. */
 BPFBOX_API void bpfbox_env__vm_opts(struct bpfbox_env *env, struct bpfbox_vm_opts *vo);
 
 /* Register every helper bpfbox implements (helpers.def) in `vm` under its
@@ -157,9 +159,13 @@ BPFBOX_API void bpfbox_env__set_trace_out(struct bpfbox_env *env, FILE *f);
  * (bpfbox_callback__value) is what that lddw loads, then
  * bpfbox_callback__load() makes it runnable: `insns` is the whole linked
  * program and `entry` the slot of the function.  Helpers accept only
- * registered descriptors.  A callback runs on the interpreter, in its own
- * frame, with the caller's stack, context and granted memory accessible;
- * nesting (a callback calling bpf_loop) is limited to 8 levels. */
+ * registered descriptors.  A callback runs as a nested call of the run
+ * (bpfbox_exec__call): in the frame below its caller's on the same stack,
+ * with the caller's stack, context, granted memory and instruction budget,
+ * on JIT code when it has some (bpfbox_prog__jit of the program that uses
+ * it compiles it too, through the func_prog hook bpfbox_env__vm_opts
+ * installs); nesting (a callback calling bpf_loop) counts against the 8
+ * frames. */
 BPFBOX_API int bpfbox_env__callback_new(struct bpfbox_env *env, struct bpfbox_callback **out);
 BPFBOX_API uint64_t bpfbox_callback__value(const struct bpfbox_callback *cb);
 /* Load the callback's code into vm (popts: name, log, lddw resolver, owner
@@ -169,7 +175,9 @@ BPFBOX_API int bpfbox_callback__load(struct bpfbox_callback *cb, struct bpfbox_v
 				     const struct bpfbox_prog_opts *popts);
 /* The loaded program (NULL before load).  Borrowed. */
 BPFBOX_API struct bpfbox_prog *bpfbox_callback__prog(const struct bpfbox_callback *cb);
-/* Mark the callback verified along with its program. */
+/* Mark the callback verified along with its program.  Its stack zeroing
+ * follows the program that calls it (the verifier judged the callback as
+ * part of that program), so the callback's own mark is cleared. */
 BPFBOX_API void bpfbox_callback__set_verified(struct bpfbox_callback *cb, bool v);
 /* Unregister and free (its program too).  NULL is fine. */
 BPFBOX_API void bpfbox_env__callback_free(struct bpfbox_env *env, struct bpfbox_callback *cb);

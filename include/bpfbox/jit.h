@@ -36,8 +36,14 @@ struct bpfbox_jit_opts {
  * The code is checked-mode code unless the program is marked verified
  * (bpfbox_prog__set_verified) and opts->force_checked is false; checked
  * code also serves verified runs, unchecked code only verified ones.
- * Helpers are bound at this point: register them first.  The code belongs
- * to the program and is freed with it.
+ * Unchecked code of a program marked zero_stack (bpfbox_prog__set_zero_stack)
+ * zeroes call frames; set the marks before compiling.  The program's
+ * callbacks (the programs its `lddw func` values run, as the VM's
+ * func_prog hook tells) are compiled along with it, each in the mode its
+ * own verification allows; one that cannot be compiled runs on the
+ * interpreter (logged, not an error).  Helpers are bound at this point:
+ * register them first.  The code belongs to the program and is freed with
+ * it.
  * Returns 0; -ENOTSUP when this program or host cannot be compiled (the
  * reason, "jit: ...", goes to opts->log; the program still runs on the
  * interpreter); -ENOMEM; -EINVAL (bad arguments). */

@@ -292,7 +292,9 @@ BPFBOX_API struct bpfbox_prog *bpfbox_obj_prog__handle(const struct bpfbox_obj_p
 /* Mark the loaded program and the callbacks it passes to bpf_loop /
  * bpf_for_each_map_elem as proven safe (or not): runs then skip the
  * checked-mode checks.  Only a verifier's acceptance of the program's
- * linked instructions may justify it.  No-op before load. */
+ * linked instructions may justify it.  The program's frames are zeroed on
+ * entry unless bpfbox_obj_prog__verify() accepted it and found no read of
+ * stack it never wrote.  No-op before load. */
 BPFBOX_API void bpfbox_obj_prog__set_verified(struct bpfbox_obj_prog *p, bool verified);
 
 /* Functions placed in the linked program, in order (main first). */

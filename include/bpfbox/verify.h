@@ -102,8 +102,14 @@ struct bpfbox_verify_stats {
 	uint32_t max_stack;       /* deepest combined stack of a call chain, bytes */
 	uint64_t time_ns;         /* wall time of the verification */
 	int64_t err_insn;         /* instruction of the rejection, -1 when accepted */
+	/* Accepted programs: the first instruction found that may read stack
+	 * bytes the program never wrote (a load, an atomic, a helper reading
+	 * a stack buffer, on any path), -1 when none can.  Such a program
+	 * needs its frames zeroed when it runs unchecked
+	 * (bpfbox_prog__set_zero_stack); -1 also when rejected. */
+	int64_t uninit_stack_insn;
 };
-#define bpfbox_verify_stats__last_field err_insn
+#define bpfbox_verify_stats__last_field uninit_stack_insn
 
 /* Verify insns[0..n).  opts may be NULL (UNSPEC, no maps, built-in
  * helpers).  stats (may be NULL; set its sz) receives the counters.
@@ -116,11 +122,13 @@ BPFBOX_API int bpfbox_verify(const struct bpfbox_insn *insns, size_t n,
 			     struct bpfbox_verify_stats *stats);
 
 /* Verify a loaded program's instructions (as given to bpfbox_prog__load)
- * and mark it verified on success.  When opts has no helper_info, the
- * program's VM answers which helpers exist (its registered contracts;
- * helpers registered without a contract cannot be called; ids it does not
- * register fall back to the built-in table, and calling them at run time
- * fails cleanly with -ENOENT).  Returns as bpfbox_verify(). */
+ * and mark it verified on success, with stack zeroing only when it may read
+ * stack bytes it never wrote (bpfbox_prog__set_zero_stack).  When opts has
+ * no helper_info, the program's VM answers which helpers exist (its
+ * registered contracts; helpers registered without a contract cannot be
+ * called; ids it does not register fall back to the built-in table, and
+ * calling them at run time fails cleanly with -ENOENT).  Returns as
+ * bpfbox_verify(). */
 BPFBOX_API int bpfbox_prog__verify(struct bpfbox_prog *prog, const struct bpfbox_verify_opts *opts);
 
 #ifdef __cplusplus

@@ -48,8 +48,15 @@ struct bpfbox_vm_opts {
 	 * layer installs one that knows map values. */
 	bool (*region_hook)(void *ud, uint64_t addr, uint64_t len, bool write);
 	void *region_hook_ud;
+	/* The program a function value runs as a callback: `value` is what a
+	 * pseudo lddw of a function (src 4) loads once the loader's resolver
+	 * replaced it; return that callback's program (borrowed) or NULL.
+	 * bpfbox_prog__jit() uses it to compile a program's callbacks along
+	 * with it.  The helpers layer installs one (bpfbox_env__vm_opts). */
+	struct bpfbox_prog *(*func_prog)(void *ud, uint64_t value);
+	void *func_prog_ud;
 };
-#define bpfbox_vm_opts__last_field region_hook_ud
+#define bpfbox_vm_opts__last_field func_prog_ud
 
 /* Create a VM.  *out receives the handle (caller frees with
  * bpfbox_vm__free).  Returns 0, -EINVAL (bad opts), -ENOMEM. */
@@ -90,12 +97,17 @@ struct bpfbox_prog_opts {
 	bpfbox_lddw_resolver resolve_lddw; /* NULL: pseudo lddw forms are rejected */
 	void *resolve_ud;
 	void *owner;             /* opaque back-pointer for helpers (e.g. the object) */
+	/* The slot runs start at (0: the first).  A callback is the whole
+	 * linked program entered at its function, so its slot numbers are
+	 * the program's.  Must be an instruction's first slot. */
+	size_t entry;
 };
-#define bpfbox_prog_opts__last_field owner
+#define bpfbox_prog_opts__last_field entry
 
 /* Decode insns[0..n) (copied) and prepare it to run.  Rejects invalid
  * encodings, jumps out of range, lddw without its second half, writes to
- * r10, unresolvable lddw forms — with "insn N: reason" in opts->log.
+ * r10, unresolvable lddw forms, an entry that is not an instruction — with
+ * "insn N: reason" in opts->log.
  * Returns 0 and *out (free with bpfbox_prog__free), -EINVAL, -ENOMEM,
  * -E2BIG. */
 BPFBOX_API int bpfbox_prog__load(struct bpfbox_vm *vm, const struct bpfbox_insn *insns,
@@ -112,9 +124,24 @@ BPFBOX_API void *bpfbox_prog__owner(const struct bpfbox_prog *prog);
 
 /* Mark the program as proven safe: runs skip the checked-mode memory
  * checks and budget (and a later JIT emits no checks).  Only a verifier
- * should call this. */
+ * should call this.  Marking a program verified also marks it as one that
+ * may read stack bytes it never wrote (see below): a verifier that knows
+ * better clears that with bpfbox_prog__set_zero_stack(prog, false)
+ * afterwards, as bpfbox_prog__verify() does. */
 BPFBOX_API void bpfbox_prog__set_verified(struct bpfbox_prog *prog, bool verified);
 BPFBOX_API bool bpfbox_prog__verified(const struct bpfbox_prog *prog);
+
+/* Stack zeroing of verified programs.  Like the kernel for root, the
+ * verifier lets a program read stack slots it never wrote; unchecked runs
+ * do not clear the eBPF stack, so such a read would see bytes the host left
+ * there.  A verified program with `zero_stack` set has each frame zeroed
+ * when it is entered (frame 0 at the start of a run, a callee's frame on a
+ * bpf-to-bpf call or a nested call) on the interpreter and in its JIT code
+ * (compile after setting it); with it clear, nothing is zeroed.  Checked
+ * runs always zero frames.  Only a verifier that proved the program never
+ * reads unwritten stack should clear it. */
+BPFBOX_API void bpfbox_prog__set_zero_stack(struct bpfbox_prog *prog, bool zero);
+BPFBOX_API bool bpfbox_prog__zero_stack(const struct bpfbox_prog *prog);
 
 /* Which engine runs a program. */
 enum bpfbox_engine {
@@ -123,6 +150,9 @@ enum bpfbox_engine {
 	BPFBOX_ENGINE_INTERP_SWITCH = 2, /* the interpreter built with switch dispatch */
 	BPFBOX_ENGINE_JIT = 3,     /* JIT code; -ENOTSUP when the program has none */
 };
+/* Nested calls (bpfbox_exec__call) follow the run's choice: on the
+ * interpreter in an interpreter run, on their program's JIT code (when it
+ * has code the call may use, else the interpreter) in a JIT or default run. */
 
 struct bpfbox_run_opts {
 	size_t sz;
@@ -182,6 +212,34 @@ BPFBOX_API void bpfbox_exec__abort(struct bpfbox_exec *ex, int err, const char *
 BPFBOX_API int bpfbox_exec__tail_call(struct bpfbox_exec *ex, struct bpfbox_prog *target);
 /* The index of the instruction being executed (the helper call). */
 BPFBOX_API size_t bpfbox_exec__pc(const struct bpfbox_exec *ex);
+/* The run's memory/context region (what r1 pointed to at entry): its
+ * address (NULL: none), *len its size, *writable whether the program may
+ * write it.  len and writable may be NULL. */
+BPFBOX_API void *bpfbox_exec__ctx(const struct bpfbox_exec *ex, size_t *len, bool *writable);
+
+/* Whether [addr, addr+len) is the run's own memory — its context/memory
+ * region, its eBPF stack, memory granted to it, or what the VM's region
+ * hook admits (map values, ring buffer records) — in checked and verified
+ * runs alike (bpfbox_exec__check_mem says yes to anything in a verified
+ * run; this does not).  bpfbox's counterpart of "a kernel address": the
+ * helpers read such memory directly and anything else as user memory. */
+BPFBOX_API bool bpfbox_exec__owns(struct bpfbox_exec *ex, uint64_t addr, uint64_t len);
+
+/* Run `fn` as a nested call of the current run (what bpf_loop and
+ * bpf_for_each_map_elem do with their callbacks): from its slot 0 with
+ * r1..r5, in the frame below the one that called the helper, on the same
+ * eBPF stack — the call counts against the 8 frames — with the run's
+ * context, packet, granted memory, hook and instruction budget.  It runs
+ * checked unless both the run and `fn` are verified (a verified callback
+ * trusts its arguments, which only a verified caller guarantees), on the
+ * engine the run chose (see enum bpfbox_engine).  Tail calls inside it are
+ * refused.  Call it from a helper only.
+ * Returns 0 and *r0; or a negative errno when fn failed (-EFAULT, -ELOOP,
+ * ... with its log line naming fn's instruction) or could not start
+ * (-EOVERFLOW: no frame left; -EINVAL: fn of another VM); then the run is
+ * stopped with that error once the helper returns. */
+BPFBOX_API int bpfbox_exec__call(struct bpfbox_exec *ex, struct bpfbox_prog *fn, uint64_t r1,
+				 uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t *r0);
 
 #define BPFBOX_MAX_TAIL_CALLS 33
 

@@ -7,19 +7,20 @@
  * (bpf_loop, bpf_for_each_map_elem).  Registers every helpers.def row in a
  * VM under its kernel number with its contract.
  *
- * Callbacks.  The VM runs a program from its slot 0, with r1 and r2 only,
- * so a callback is loaded as a program of its own: the whole linked
- * program, with slot 0 replaced by a jump to a 7-slot trampoline appended
- * at the end, which loads r1..r5 from an argument block (r1 points to it)
- * and calls the callback's function.  Slot numbers are therefore the same
- * as the main program's, so an error inside a callback names the slot the
- * disassembly shows.  A callback runs on the interpreter in a nested
- * `struct bpfbox_exec` that shares the caller's context region, granted
- * memory and (as a grant) the caller's live stack — callbacks receive
- * pointers into it — and draws on the caller's instruction budget.
- * Nesting is tracked per exec in a small table and limited to 8 levels,
- * so a callback recursing through bpf_loop ends the run with an error
- * instead of exhausting the host's stack.
+ * Callbacks.  A callback is loaded as a program of its own: the whole
+ * linked program, entered at the callback's function (the entry of
+ * bpfbox_prog_opts).  Slot numbers are therefore the same as the main
+ * program's, so an error inside a callback names the slot the disassembly
+ * shows.  A helper runs it with
+ * bpfbox_exec__call(): a nested call in the frame below its caller's, on
+ * the same eBPF stack (callbacks receive pointers into the caller's
+ * frame), with the run's context, granted memory and instruction budget,
+ * on the engine the run uses (JIT code when the callback has it).  The
+ * call counts against the 8 frames, so a callback recursing through
+ * bpf_loop ends the run with an error instead of exhausting the host's
+ * stack.  bpfbox_env__vm_opts() installs the VM's func_prog hook, which
+ * tells the JIT which program a callback value runs, so compiling a
+ * program compiles its callbacks.
  *
  * Invariants.  A map pointer a checked-mode program hands a helper is used
  * only if it is in the registry; a callback value only if it is a
@@ -38,7 +39,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include "hlp.h"
-#include "isa/isa.h"
 
 #define ENV_MAGIC 0x564e4558424650b0ull
 
@@ -211,7 +211,6 @@ BPFBOX_API int bpfbox_env__new(struct bpfbox_env **out, const struct bpfbox_env_
 	}
 	env->enforce_gpl = OPTS_GET(opts, enforce_gpl, false);
 	pthread_rwlock_init(&env->lock, NULL);
-	pthread_mutex_init(&env->nest_lock, NULL);
 	pthread_mutex_init(&env->trace_lock, NULL);
 	*out = env;
 	return 0;
@@ -228,7 +227,6 @@ BPFBOX_API void bpfbox_env__free(struct bpfbox_env *env)
 	util_free(&env->alloc, env->maps.slot, env->maps.cap * sizeof(void *));
 	util_free(&env->alloc, env->cbs.slot, env->cbs.cap * sizeof(void *));
 	pthread_rwlock_destroy(&env->lock);
-	pthread_mutex_destroy(&env->nest_lock);
 	pthread_mutex_destroy(&env->trace_lock);
 	struct util_alloc a = env->alloc;
 	util_free(&a, box_of(env), sizeof(struct env_box));
@@ -245,12 +243,28 @@ static bool region_hook(void *ud, uint64_t addr, uint64_t len, bool write)
 	return ok;
 }
 
+/* The VM's func_prog hook: the program a registered callback value runs. */
+static struct bpfbox_prog *func_prog(void *ud, uint64_t value)
+{
+	struct bpfbox_env *env = ud;
+	struct bpfbox_callback *cb = (struct bpfbox_callback *)(uintptr_t)value;
+	pthread_rwlock_rdlock(&env->lock);
+	struct bpfbox_prog *p = set_has(&env->cbs, cb) ? cb->prog : NULL;
+	pthread_rwlock_unlock(&env->lock);
+	return p;
+}
+
 BPFBOX_API void bpfbox_env__vm_opts(struct bpfbox_env *env, struct bpfbox_vm_opts *vo)
 {
 	if (!env || !vo)
 		return;
 	vo->region_hook = region_hook;
 	vo->region_hook_ud = env;
+	/* older callers' opts may end before the field */
+	if (vo->sz >= offsetof(struct bpfbox_vm_opts, func_prog_ud) + sizeof(vo->func_prog_ud)) {
+		vo->func_prog = func_prog;
+		vo->func_prog_ud = env;
+	}
 }
 
 BPFBOX_API int bpfbox_env__attach(struct bpfbox_env *env, struct bpfbox_vm *vm)
@@ -433,8 +447,13 @@ BPFBOX_API struct bpfbox_prog *bpfbox_callback__prog(const struct bpfbox_callbac
 
 BPFBOX_API void bpfbox_callback__set_verified(struct bpfbox_callback *cb, bool v)
 {
-	if (cb && cb->prog)
-		bpfbox_prog__set_verified(cb->prog, v);
+	if (!cb || !cb->prog)
+		return;
+	bpfbox_prog__set_verified(cb->prog, v);
+	/* A callback's stack reads were judged with the program that calls
+	 * it: that program's mark decides whether its frames are zeroed
+	 * (bpfbox_exec__call carries the run's mark into the nested call). */
+	bpfbox_prog__set_zero_stack(cb->prog, false);
 }
 
 BPFBOX_API void bpfbox_env__callback_free(struct bpfbox_env *env, struct bpfbox_callback *cb)
@@ -448,91 +467,29 @@ BPFBOX_API void bpfbox_env__callback_free(struct bpfbox_env *env, struct bpfbox_
 	util_free(&env->alloc, cb, sizeof(*cb));
 }
 
-#define TRAMP_SLOTS 7
-
 BPFBOX_API int bpfbox_callback__load(struct bpfbox_callback *cb, struct bpfbox_vm *vm,
 				     const struct bpfbox_insn *insns, size_t n, size_t entry,
 				     const struct bpfbox_prog_opts *popts)
 {
-	if (!cb || !vm || !insns || entry >= n || cb->prog)
+	if (!cb || !vm || !insns || entry >= n || cb->prog || !OPTS_VALID(popts, bpfbox_prog_opts))
 		return -EINVAL;
-	/* Slot 0 (the entry function's first slot, dead code for a callback)
-	 * becomes the jump to the trampoline; a callback *at* slot 0 would
-	 * need it, and no program passes its own entry as a callback. */
-	if (entry == 0 || n < 2)
-		return -EINVAL;
-	struct bpfbox_env *env = cb->env;
-	size_t total = n + TRAMP_SLOTS;
-	struct bpfbox_insn *code = util_calloc(&env->alloc, total, sizeof(*code));
-	if (!code)
-		return -ENOMEM;
-	memcpy(code, insns, n * sizeof(*code));
-	struct bpfbox_insn two[2];
-	int64_t d = (int64_t)n - 1;
-	if (d <= INT16_MAX)
-		isa_encode(ISA_OP_JA, 0, 0, (int16_t)d, 0, two);
-	else
-		isa_encode(ISA_OP_JA32, 0, 0, 0, d, two);
-	code[0] = two[0];
-	if (insns[0].code == 0x18) { /* lddw: its second half must stay decodable */
-		isa_encode(ISA_OP_JA, 0, 0, 0, 0, two);
-		code[1] = two[0];
-	}
-	struct bpfbox_insn *t = code + n;
-	for (int r = 2; r <= 5; r++)
-		isa_encode(ISA_OP_LDXDW, (uint8_t)r, 1, (int16_t)(8 * (r - 1)), 0, t++);
-	isa_encode(ISA_OP_LDXDW, 1, 1, 0, 0, t++);
-	size_t call_at = (size_t)(t - code);
-	isa_encode(ISA_OP_CALL_LOCAL, 0, 1, 0, (int64_t)entry - (int64_t)call_at - 1, t++);
-	isa_encode(ISA_OP_EXIT, 0, 0, 0, 0, t++);
-	int err = bpfbox_prog__load(vm, code, total, popts, &cb->prog);
-	util_free(&env->alloc, code, total * sizeof(*code));
-	return err;
+	/* the whole program, entered at the function */
+	struct bpfbox_prog_opts po;
+	memset(&po, 0, sizeof(po));
+	if (popts)
+		memcpy(&po, popts, popts->sz < sizeof(po) ? popts->sz : sizeof(po));
+	po.sz = sizeof(po);
+	po.entry = entry;
+	return bpfbox_prog__load(vm, insns, n, &po, &cb->prog);
 }
 
 /* ---- running callbacks ------------------------------------------------------------ */
 
 struct hlp_cb_run {
-	struct bpfbox_exec *outer;
-	struct bpfbox_env *env;
-	struct bpfbox_callback *cb;
+	struct bpfbox_exec *ex;
+	struct bpfbox_prog *prog;
 	const char *helper;
-	uint64_t args[5];
-	unsigned base;      /* grants present before per-call extras */
-	uint64_t budget;    /* instructions left for all calls of this helper */
-	int slot;           /* nest table slot */
-	struct bpfbox_exec ex;
 };
-
-static int nest_level(struct bpfbox_env *env, const struct bpfbox_exec *ex)
-{
-	int level = 0;
-	pthread_mutex_lock(&env->nest_lock);
-	for (int i = 0; i < HLP_NEST_SLOTS; i++)
-		if (env->nest[i].ex == ex) {
-			level = env->nest[i].level;
-			break;
-		}
-	pthread_mutex_unlock(&env->nest_lock);
-	return level;
-}
-
-bool hlp_in_callback(struct bpfbox_exec *ex)
-{
-	struct bpfbox_env *env = hlp_env(ex);
-	return env && nest_level(env, ex) > 0;
-}
-
-static bool grant(struct bpfbox_exec *ex, uint64_t lo, uint64_t hi, bool writable)
-{
-	if (ex->ngrants >= VM_MAX_GRANTS)
-		return false;
-	struct vm_region *g = &ex->grants[ex->ngrants++];
-	g->lo = lo;
-	g->hi = hi;
-	g->writable = writable;
-	return true;
-}
 
 long hlp_with_callback(struct bpfbox_exec *ex, uint64_t fn, const char *helper, hlp_cb_body body,
 		       void *ud)
@@ -545,109 +502,34 @@ long hlp_with_callback(struct bpfbox_exec *ex, uint64_t fn, const char *helper, 
 		return -EINVAL;
 	}
 	pthread_rwlock_rdlock(&env->lock);
-	bool known = set_has(&env->cbs, cb) && cb->prog;
+	struct bpfbox_prog *prog = set_has(&env->cbs, cb) ? cb->prog : NULL;
 	pthread_rwlock_unlock(&env->lock);
-	if (!known) {
+	if (!prog) {
 		bpfbox_exec__abort(ex, -EFAULT, "bpf_%s: 0x%llx is not a callback function", helper,
 				   (unsigned long long)fn);
 		return -EFAULT;
 	}
-	int level = nest_level(env, ex) + 1;
-	if (level > HLP_MAX_NEST) {
-		bpfbox_exec__abort(ex, -EOVERFLOW, "bpf_%s: callbacks nested more than %d deep",
-				   helper, HLP_MAX_NEST);
-		return -EOVERFLOW;
-	}
-	struct hlp_cb_run *run = util_malloc(&env->alloc, sizeof(*run));
-	if (!run) {
-		bpfbox_exec__abort(ex, -ENOMEM, "bpf_%s: out of memory", helper);
-		return -ENOMEM;
-	}
-	run->outer = ex;
-	run->env = env;
-	run->cb = cb;
-	run->helper = helper;
-	struct bpfbox_exec *e = &run->ex;
-	memset(e, 0, offsetof(struct bpfbox_exec, grants));
-	e->mem_lo = ex->mem_lo;
-	e->mem_hi = ex->mem_hi;
-	e->mem_writable = ex->mem_writable;
-	e->checked = ex->checked;
-	e->prog = cb->prog;
-	e->vm = ex->vm;
-	e->hook = ex->hook;
-	e->log = ex->log;
-	e->pkt = ex->pkt;
-	e->pkt_len = ex->pkt_len;
-	e->tail_calls = BPFBOX_MAX_TAIL_CALLS; /* no tail calls inside callbacks */
-	bool ok = true;
-	for (unsigned i = 0; i < ex->ngrants && ok; i++)
-		ok = grant(e, ex->grants[i].lo, ex->grants[i].hi, ex->grants[i].writable);
-	ok = ok && grant(e, ex->stack_lo, ex->stack_hi, true);
-	ok = ok && grant(e, (uint64_t)(uintptr_t)run->args,
-			 (uint64_t)(uintptr_t)run->args + sizeof(run->args), false);
-	run->base = e->ngrants;
-	run->budget = ex->budget ? ex->budget : VM_DEFAULT_BUDGET;
-	run->slot = -1;
-	pthread_mutex_lock(&env->nest_lock);
-	for (int i = 0; i < HLP_NEST_SLOTS; i++)
-		if (!env->nest[i].ex) {
-			env->nest[i].ex = e;
-			env->nest[i].level = level;
-			run->slot = i;
-			break;
-		}
-	pthread_mutex_unlock(&env->nest_lock);
-	long ret;
-	if (!ok || run->slot < 0) {
-		bpfbox_exec__abort(ex, -ENOSPC, "bpf_%s: too many regions or callbacks in flight",
-				   helper);
-		ret = -ENOSPC;
-	} else {
-		ret = body(run, ud);
-	}
-	if (run->slot >= 0) {
-		pthread_mutex_lock(&env->nest_lock);
-		env->nest[run->slot].ex = NULL;
-		pthread_mutex_unlock(&env->nest_lock);
-	}
-	util_free(&env->alloc, run, sizeof(*run));
-	return ret;
+	struct hlp_cb_run run = { ex, prog, helper };
+	return body(&run, ud);
 }
 
 int hlp_cb_call(struct hlp_cb_run *run, const uint64_t a[4], const struct hlp_region *extra,
 		unsigned nextra, uint64_t *r0)
 {
-	struct bpfbox_exec *e = &run->ex, *ex = run->outer;
-	e->ngrants = run->base;
-	for (unsigned i = 0; i < nextra; i++)
-		if (extra[i].p && extra[i].len &&
-		    !grant(e, (uint64_t)(uintptr_t)extra[i].p,
-			   (uint64_t)(uintptr_t)extra[i].p + extra[i].len, extra[i].writable)) {
+	struct bpfbox_exec *ex = run->ex;
+	unsigned granted = 0;
+	int err = 0;
+	for (; granted < nextra && !err; granted++)
+		if (extra[granted].p && extra[granted].len &&
+		    bpfbox_exec__grant(ex, extra[granted].p, extra[granted].len, extra[granted].writable)) {
 			bpfbox_exec__abort(ex, -ENOSPC, "bpf_%s: too many regions", run->helper);
-			return -ENOSPC;
+			err = -ENOSPC;
+			break;
 		}
-	memcpy(run->args, a, 4 * sizeof(uint64_t));
-	run->args[4] = 0;
-	e->err = 0;
-	e->stop = 0;
-	e->tail_target = NULL;
-	e->prog = run->cb->prog;
-	if (e->checked && run->budget == 0) {
-		bpfbox_exec__abort(ex, -ELOOP, "bpf_%s: instruction budget exhausted in callbacks",
-				   run->helper);
-		return -ELOOP;
-	}
-	e->budget = run->budget;
-	int err = e->checked ? vm_interp_goto_checked(e, (uint64_t)(uintptr_t)run->args, 0, r0)
-			     : vm_interp_goto_unchecked(e, (uint64_t)(uintptr_t)run->args, 0, r0);
-	if (e->checked)
-		run->budget = e->budget;
-	if (err) {
-		/* the nested run logged its reason; stop the caller with it */
-		ex->err = err;
-		ex->stop = 1;
-		return err;
-	}
-	return 0;
+	if (!err)
+		err = bpfbox_exec__call(ex, run->prog, a[0], a[1], a[2], a[3], 0, r0);
+	while (granted--)
+		if (extra[granted].p && extra[granted].len)
+			bpfbox_exec__revoke(ex, extra[granted].p);
+	return err;
 }

@@ -3,18 +3,37 @@
  *
  * The kernel (bpf_bprintf_prepare + bstr_printf) accepts a small printf:
  * flags "0+- " and a width, then one of %d %i %u %x %X with l/ll, %c, %s,
- * %p and its %pK %px %pB %pi4 %pI4 %pi6 %pI6 %pks %pus forms, and %%.
- * Anything else (precision, %f, %n, unknown letters), a non-printable
- * character in the format, or more specifiers than arguments is -EINVAL.
- * Integer arguments are cut to their size (int, long, long long); %s and
- * the %p forms that dereference read memory the way the kernel does — a
- * bad pointer prints "(fault)"-free, i.e. as an empty string, like the
- * kernel's nofault copy.  Output is cut at the buffer size and always
+ * %p and its %pK %px %pB %ps %pS %pi4 %pI4 %pi6 %pI6 %pks %pus forms, and
+ * %%.  Anything else (precision, %f, %n, unknown letters, %p with another
+ * letter), a string conversion followed by a letter or digit ("%sx"), a
+ * non-printable character in the format, or more specifiers than
+ * arguments is -EINVAL.  Integer arguments are cut to their size (int,
+ * long, long long).
+ *
+ * Which memory a conversion reads follows the kernel 6.18 rules, with
+ * bpfbox's run standing for the kernel: "kernel memory" is the run's own
+ * memory (its stack, context, map values, granted memory:
+ * bpfbox_exec__owns), read directly; anything else goes to the hook's
+ * memory reader (bpfbox_hook_env.read_mem: the traced process under
+ * `bpfbox trace`, this process otherwise) —
+ *   %s    by address, as the kernel does where user and kernel addresses
+ *         do not overlap (x86-64: below TASK_SIZE is user): the run's own
+ *         memory is read directly, anything else as user memory;
+ *   %pks  kernel memory (the run's own, else the hook's kernel reader);
+ *   %pus  user memory;
+ *   %pI4 %pi4 %pI6 %pi6  the 4 or 16 address bytes as kernel memory
+ *         (copy_from_kernel_nofault); unreadable bytes print as zeros;
+ *   %pB %ps %pS  no read: the kernel prints a symbol, or "0x" and the
+ *         address when there is none — bpfbox has no symbols;
+ *   %p %pK %px   the pointer value, no read.
+ * A string that cannot be read prints as "" (the kernel's nofault copy).
+ * Strings, characters and numbers share the kernel's 512-byte argument
+ * buffer (MAX_BPRINTF_BIN_ARGS): a string is cut to the room left, and no
+ * room at all is -ENOSPC.  Output is cut at the buffer size and always
  * NUL-terminated; the length returned is what was written (trace_printk)
  * and the caller adds one for bpf_snprintf's "including the NUL".
  *
- * Differences: %p prints the raw pointer (the kernel hashes it); %pB prints
- * the address (no kernel symbols here).
+ * Differences: %p and %pK print the raw pointer (the kernel hashes them).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -24,17 +43,34 @@
 
 int hlp_read_any(struct bpfbox_exec *ex, uint64_t addr, void *dst, size_t len, bool user);
 
-/* Read a NUL-terminated string of at most max-1 bytes; "" when unreadable. */
-static void read_str(struct bpfbox_exec *ex, uint64_t addr, char *buf, size_t max)
+/* "Kernel" memory: the run's own directly, else the hook's kernel reader
+ * (this process when there is no hook).  0 or -EFAULT. */
+static int read_kernel(struct bpfbox_exec *ex, uint64_t addr, void *dst, size_t len)
+{
+	return hlp_read_any(ex, addr, dst, len, false) ? -EFAULT : 0;
+}
+
+/* A NUL-terminated string of at most max bytes with its NUL (max >= 1),
+ * from kernel or user memory, like the kernel's strncpy_from_*_nofault:
+ * returns its length with the NUL (cut at max), or -1 when the memory ends
+ * before the string does (buf is "" then). */
+static long read_str(struct bpfbox_exec *ex, uint64_t addr, char *buf, size_t max, bool user)
 {
 	size_t n = 0;
 	while (n + 1 < max) {
 		char c;
-		if (hlp_read_any(ex, addr + n, &c, 1, true) || !c)
+		int err = user ? hlp_read_any(ex, addr + n, &c, 1, true)
+			       : read_kernel(ex, addr + n, &c, 1);
+		if (err) {
+			buf[0] = 0; /* a fault before the end: nothing (the kernel's rule) */
+			return -1;
+		}
+		if (!c)
 			break;
 		buf[n++] = c;
 	}
 	buf[n] = 0;
+	return (long)n + 1;
 }
 
 /* The formats below are rebuilt from the program's own format string after
@@ -59,6 +95,26 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+#define BPRINTF_BIN_ARGS 512 /* the kernel's MAX_BPRINTF_BIN_ARGS */
+
+/* Take n bytes of the argument buffer, aligned to 4 first when `align`
+ * (numbers and pointers are stored as u32 words).  0 or -ENOSPC. */
+static int take(size_t *room, size_t n, bool align)
+{
+	size_t r = align ? *room & ~(size_t)3 : *room;
+	if (r < n)
+		return -ENOSPC;
+	*room = r - n;
+	return 0;
+}
+
+/* What may follow a string conversion: the end, a space or punctuation
+ * (the kernel refuses "%sx": it would read as an unknown %s variant). */
+static bool str_end_ok(char c)
+{
+	return !c || isspace((unsigned char)c) || ispunct((unsigned char)c);
+}
+
 long hlp_format(struct bpfbox_exec *ex, char *outbuf, size_t outsz, const char *fmt,
 		size_t fmtlen, const uint64_t *args, uint32_t nargs, const char *helper)
 {
@@ -70,6 +126,7 @@ long hlp_format(struct bpfbox_exec *ex, char *outbuf, size_t outsz, const char *
 	if (outsz)
 		outbuf[0] = 0;
 	uint32_t used = 0;
+	size_t room = BPRINTF_BIN_ARGS; /* the kernel's argument buffer */
 	for (const char *s = fmt; s < end; s++) {
 		if ((!isprint((unsigned char)*s) && !isspace((unsigned char)*s)) ||
 		    !isascii((unsigned char)*s))
@@ -95,51 +152,73 @@ long hlp_format(struct bpfbox_exec *ex, char *outbuf, size_t outsz, const char *
 		if (*s >= '1' && *s <= '9')
 			while (isdigit((unsigned char)*s) && k < 16)
 				spec[k++] = *s++;
+		char str[BPRINTF_BIN_ARGS];
+		bool user = false;
 		if (*s == 'p') {
-			char ipbuf[48];
-			uint8_t b[16];
-			if (s[1] == 'K' || s[1] == 'x' || s[1] == 'B') {
-				s++;
+			char p1 = s[1];
+			if (!p1 || isspace((unsigned char)p1) || ispunct((unsigned char)p1)) {
+				/* plain %p: the value */
+				if (take(&room, 8, true))
+					return -ENOSPC;
 				put(&o, "%016llx", (unsigned long long)arg);
-			} else if ((s[1] == 'i' || s[1] == 'I') && (s[2] == '4' || s[2] == '6')) {
-				bool v4 = s[2] == '4', caps = s[1] == 'I';
-				s += 2;
-				if (hlp_read_any(ex, arg, b, v4 ? 4 : 16, false)) {
-					put(&o, "%s", "");
-					continue;
-				}
-				if (v4) {
-					snprintf(ipbuf, sizeof(ipbuf), caps ? "%u.%u.%u.%u" : "%03u.%03u.%03u.%03u",
-						 b[0], b[1], b[2], b[3]);
-				} else {
-					size_t w = 0;
-					for (int i = 0; i < 16; i += 2)
-						w += (size_t)snprintf(ipbuf + w, sizeof(ipbuf) - w,
-								      caps && i ? ":%02x%02x" : "%02x%02x",
-								      b[i], b[i + 1]);
-				}
-				put(&o, "%s", ipbuf);
-			} else if ((s[1] == 'k' || s[1] == 'u') && s[2] == 's') {
-				char str[256];
-				s += 2;
-				read_str(ex, arg, str, sizeof(str));
-				spec[k++] = 's';
-				spec[k] = 0;
-				put(&o, spec, str);
-			} else {
-				put(&o, "%016llx", (unsigned long long)arg);
+				continue;
 			}
+			if ((p1 == 'k' || p1 == 'u') && s[2] == 's') {
+				user = p1 == 'u';
+				s += 2;
+				goto string;
+			}
+			if (p1 == 'K' || p1 == 'x') {
+				s++;
+				if (take(&room, 8, true))
+					return -ENOSPC;
+				put(&o, "%016llx", (unsigned long long)arg);
+				continue;
+			}
+			if (p1 == 'B' || p1 == 's' || p1 == 'S') {
+				/* a symbol; none here: the kernel's fallback */
+				s++;
+				int w = snprintf(str, sizeof(str), "0x%llx", (unsigned long long)arg);
+				if (take(&room, (size_t)w + 1, false))
+					return -ENOSPC;
+				put(&o, "%s", str);
+				continue;
+			}
+			if ((p1 != 'i' && p1 != 'I') || (s[2] != '4' && s[2] != '6'))
+				return -EINVAL;
+			bool v4 = s[2] == '4', caps = p1 == 'I';
+			size_t n = v4 ? 4 : 16;
+			s += 2;
+			if (room < n) /* the raw bytes must fit first */
+				return -ENOSPC;
+			uint8_t b[16];
+			if (read_kernel(ex, arg, b, n))
+				memset(b, 0, n); /* the kernel prints zeros */
+			size_t w = 0;
+			if (v4) {
+				w = (size_t)snprintf(str, sizeof(str),
+						     caps ? "%u.%u.%u.%u" : "%03u.%03u.%03u.%03u",
+						     b[0], b[1], b[2], b[3]);
+			} else {
+				for (int i = 0; i < 16; i += 2)
+					w += (size_t)snprintf(str + w, sizeof(str) - w,
+							      caps && i ? ":%02x%02x" : "%02x%02x",
+							      b[i], b[i + 1]);
+			}
+			if (take(&room, w + 1, false))
+				return -ENOSPC;
+			put(&o, "%s", str);
 			continue;
 		}
 		if (*s == 's') {
-			char str[256];
-			read_str(ex, arg, str, sizeof(str));
-			spec[k++] = 's';
-			spec[k] = 0;
-			put(&o, spec, str);
-			continue;
+			/* by address: the run's own memory is "kernel", the rest
+			 * user memory */
+			user = !bpfbox_exec__owns(ex, arg, 1);
+			goto string;
 		}
 		if (*s == 'c') {
+			if (take(&room, 1, false))
+				return -ENOSPC;
 			spec[k++] = 'c';
 			spec[k] = 0;
 			put(&o, spec, (int)(unsigned char)arg);
@@ -155,6 +234,8 @@ long hlp_format(struct bpfbox_exec *ex, char *outbuf, size_t outsz, const char *
 		char conv = *s;
 		if (conv != 'd' && conv != 'i' && conv != 'u' && conv != 'x' && conv != 'X')
 			return -EINVAL;
+		if (take(&room, (size_t)size, true))
+			return -ENOSPC;
 		spec[k++] = 'l';
 		spec[k++] = 'l';
 		spec[k++] = conv;
@@ -166,6 +247,17 @@ long hlp_format(struct bpfbox_exec *ex, char *outbuf, size_t outsz, const char *
 			unsigned long long v = size == 4 ? (uint32_t)arg : arg;
 			put(&o, spec, v);
 		}
+		continue;
+string:
+		if (!str_end_ok(s[1]))
+			return -EINVAL;
+		if (!room)
+			return -ENOSPC;
+		long got = read_str(ex, arg, str, room, user);
+		room -= got < 0 ? 1 : (size_t)got; /* "" when unreadable: one byte */
+		spec[k++] = 's';
+		spec[k] = 0;
+		put(&o, spec, str);
 	}
 	if (outsz && o.len >= outsz)
 		outbuf[outsz - 1] = 0;
@@ -280,8 +372,7 @@ uint64_t hlp_snprintf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64
 	long n = hlp_format(ex, buf, sizeof(buf), (const char *)(uintptr_t)r3, (size_t)flen + 1, args,
 			    (uint32_t)(r5 / 8), "snprintf");
 	if (n < 0) {
-		if (r2)
-			out[0] = 0;
+		hlp_zero(r2 ? out : NULL, r2);
 		return (uint64_t)n;
 	}
 	if (r2) {
@@ -289,7 +380,10 @@ uint64_t hlp_snprintf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64
 		if (c > r2 - 1)
 			c = r2 - 1;
 		memcpy(out, buf, c);
-		out[c] = 0;
+		/* the NUL and every byte after it: the verifier counts the
+		 * whole buffer as written (the kernel leaves the tail as it was,
+		 * which on bpfbox's stack could be host bytes) */
+		memset(out + c, 0, r2 - c);
 	}
 	return (uint64_t)(n + 1);
 }
@@ -385,6 +479,9 @@ uint64_t hlp_strtol(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t
 	if (hlp_mem(ex, r1, r2, false, "strtol", "buf") ||
 	    hlp_mem(ex, r4, 8, true, "strtol", "res"))
 		return (uint64_t)-EFAULT;
+	/* *res is written on every path (0 on errors, as the kernel does):
+	 * the verifier counts it as written */
+	memset((void *)(uintptr_t)r4, 0, 8);
 	unsigned long long v;
 	bool neg;
 	long n = strtoull_k((const char *)(uintptr_t)r1, r2, r3, &v, &neg);
@@ -410,6 +507,7 @@ uint64_t hlp_strtoul(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_
 	if (hlp_mem(ex, r1, r2, false, "strtoul", "buf") ||
 	    hlp_mem(ex, r4, 8, true, "strtoul", "res"))
 		return (uint64_t)-EFAULT;
+	memset((void *)(uintptr_t)r4, 0, 8); /* 0 on errors, as strtol */
 	unsigned long long v;
 	bool neg;
 	long n = strtoull_k((const char *)(uintptr_t)r1, r2, r3, &v, &neg);

@@ -100,7 +100,12 @@ uint64_t hlp_map_pop_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, ui
 	MAP_OR_RET(m, r1, "map_pop_elem", (uint64_t)-EFAULT);
 	if (hlp_mem(ex, r2, bpfbox_map__value_size(m), true, "map_pop_elem", "value"))
 		return (uint64_t)-EFAULT;
-	return (uint64_t)(int64_t)bpfbox_map__pop_elem(m, (void *)(uintptr_t)r2);
+	int err = bpfbox_map__pop_elem(m, (void *)(uintptr_t)r2);
+	/* the verifier counts the value as written: an empty queue writes
+	 * zeros (the kernel leaves it as it was) */
+	if (err)
+		hlp_zero((void *)(uintptr_t)r2, bpfbox_map__value_size(m));
+	return (uint64_t)(int64_t)err;
 }
 
 uint64_t hlp_map_peek_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -111,7 +116,10 @@ uint64_t hlp_map_peek_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
 	bool write = bpfbox_map__type(m) != BPFBOX_MAP_TYPE_BLOOM_FILTER;
 	if (hlp_mem(ex, r2, bpfbox_map__value_size(m), write, "map_peek_elem", "value"))
 		return (uint64_t)-EFAULT;
-	return (uint64_t)(int64_t)bpfbox_map__peek_elem(m, (void *)(uintptr_t)r2);
+	int err = bpfbox_map__peek_elem(m, (void *)(uintptr_t)r2);
+	if (err && write) /* as pop: written on every path */
+		hlp_zero((void *)(uintptr_t)r2, bpfbox_map__value_size(m));
+	return (uint64_t)(int64_t)err;
 }
 
 /* ---- tail calls ---------------------------------------------------------------- */

@@ -14,7 +14,13 @@
  * Return codes and buffer handling follow the kernel's implementations
  * (kernel/trace/bpf_trace.c, kernel/bpf/helpers.c): failed reads zero the
  * destination, *_str returns the length including the NUL, get_current_comm
- * pads with zeros, get_stack zeroes what it does not fill.
+ * pads with zeros, get_stack zeroes what it does not fill.  One deviation:
+ * *_str also zeroes the buffer after the NUL (the kernel leaves it as it
+ * was).  The verifier counts a helper's whole output buffer as written, and
+ * bpfbox's unchecked stack is not cleared, so every byte of such a buffer
+ * must be written on every path, or stale host bytes would pass as data.
+ * The legacy probe_read/_str pick user or kernel memory by address, like
+ * the kernel's compat versions: the run's own memory is "kernel".
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -244,6 +250,12 @@ int hlp_read_any(struct bpfbox_exec *ex, uint64_t addr, void *dst, size_t len, b
 {
 	if (!len)
 		return 0; /* nothing to read (and no memcpy from a NULL address) */
+	/* kernel reads of the run's own memory (stack, context, map values:
+	 * bpfbox's "kernel") need no reader */
+	if (!user && bpfbox_exec__owns(ex, addr, len)) {
+		memmove(dst, (const void *)(uintptr_t)addr, len); /* may overlap */
+		return 0;
+	}
 	const struct bpfbox_hook_env *h = bpfbox_exec__hook(ex);
 	if (h && HAS(h, read_mem) && h->read_mem)
 		return h->read_mem(h->ud, addr, dst, len, user);
@@ -287,8 +299,10 @@ static uint64_t probe_read_str(struct bpfbox_exec *ex, uint64_t dst, uint64_t si
 			for (uint64_t k = 0; k < c; k++) {
 				if (hlp_read_any(ex, src + n + k, d + n + k, 1, user))
 					break;
-				if (!d[n + k])
+				if (!d[n + k]) {
+					hlp_zero(d + n + k + 1, size - (n + k) - 1);
 					return n + k + 1;
+				}
 			}
 			hlp_zero(d, size);
 			return (uint64_t)-EFAULT;
@@ -296,6 +310,7 @@ static uint64_t probe_read_str(struct bpfbox_exec *ex, uint64_t dst, uint64_t si
 		char *z = memchr(d + n, 0, c);
 		if (z) {
 			n = (uint64_t)(z - d);
+			hlp_zero(z + 1, size - n - 1);
 			return n + 1;
 		}
 		n += c;
@@ -304,10 +319,18 @@ static uint64_t probe_read_str(struct bpfbox_exec *ex, uint64_t dst, uint64_t si
 	return n + 1;
 }
 
+/* The legacy bpf_probe_read and bpf_probe_read_str decide by address, as
+ * the kernel's compat versions do where user and kernel addresses do not
+ * overlap: the run's own memory is kernel memory, anything else user. */
+static bool legacy_user(struct bpfbox_exec *ex, uint64_t src)
+{
+	return !bpfbox_exec__owns(ex, src, 1);
+}
+
 uint64_t hlp_probe_read(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			struct bpfbox_exec *ex)
 {
-	return probe_read(ex, r1, r2, r3, true, "probe_read");
+	return probe_read(ex, r1, r2, r3, legacy_user(ex, r3), "probe_read");
 }
 
 uint64_t hlp_probe_read_user(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -325,7 +348,7 @@ uint64_t hlp_probe_read_kernel(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 uint64_t hlp_probe_read_str(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			    struct bpfbox_exec *ex)
 {
-	return probe_read_str(ex, r1, r2, r3, true, "probe_read_str");
+	return probe_read_str(ex, r1, r2, r3, legacy_user(ex, r3), "probe_read_str");
 }
 
 uint64_t hlp_probe_read_user_str(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -352,7 +375,10 @@ uint64_t hlp_probe_write_user(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 		return (uint64_t)(int64_t)h->write_mem(h->ud, r1, (const void *)(uintptr_t)r2, r3);
 	/* This process: only the run's own writable context region (checked
 	 * or not — a verifier cannot prove a user pointer), never the host. */
-	if (!ex->mem_writable || !vm_in_range(r1, r3, ex->mem_lo, ex->mem_hi))
+	size_t clen;
+	bool cw;
+	uint64_t c = (uint64_t)(uintptr_t)bpfbox_exec__ctx(ex, &clen, &cw);
+	if (!cw || r1 - c >= clen || clen - (r1 - c) < r3)
 		return (uint64_t)-EPERM;
 	memmove((void *)(uintptr_t)r1, (const void *)(uintptr_t)r2, r3);
 	return 0;

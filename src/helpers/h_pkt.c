@@ -113,8 +113,13 @@ uint64_t hlp_xdp_get_buff_len(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 static uint64_t copy_bytes(struct bpfbox_exec *ex, struct bpfbox_pkt *p, uint64_t off,
 			   uint64_t buf, uint64_t len, bool store, const char *name, int fail)
 {
-	if (!p)
+	/* a load's buffer is written on every path (zeros when it fails):
+	 * the verifier counts it as written */
+	if (!p) {
+		if (!store && !bpfbox_exec__check_mem(ex, buf, len, true))
+			hlp_zero((void *)(uintptr_t)buf, len);
 		return (uint64_t)(int64_t)fail;
+	}
 	if (hlp_mem(ex, buf, len, !store, name, "buf"))
 		return (uint64_t)-EFAULT;
 	uint64_t plen = p->data_end - p->data;

@@ -23,11 +23,9 @@
 #include "bpfbox/helpers.h"
 #include "bpfbox/maps.h"
 #include "helpers.h"
+#include "bpfbox/vm.h"
 #include "util/util.h"
-#include "vm/vm.h"
 
-#define HLP_MAX_NEST 8         /* callback nesting (bpf_loop in a callback ...) */
-#define HLP_NEST_SLOTS 256     /* callbacks running at once, all threads */
 #define HLP_LOOP_MAX (1u << 23) /* bpf_loop's nr_loops limit (the kernel's) */
 #define HLP_HZ 1000            /* jiffies64 tick rate (the kernel's CONFIG_HZ varies) */
 
@@ -45,11 +43,6 @@ struct bpfbox_env {
 	pthread_rwlock_t lock;     /* maps and callbacks */
 	struct hlp_ptrset maps;
 	struct hlp_ptrset cbs;
-	pthread_mutex_t nest_lock; /* nested callback runs */
-	struct {
-		const struct bpfbox_exec *ex;
-		int level;
-	} nest[HLP_NEST_SLOTS];
 	pthread_mutex_t trace_lock;
 };
 
@@ -91,16 +84,16 @@ void hlp_trace_line(struct bpfbox_exec *ex, const char *msg, size_t len);
 long hlp_format(struct bpfbox_exec *ex, char *out, size_t outsz, const char *fmt, size_t fmtlen,
 		const uint64_t *args, uint32_t nargs, const char *helper);
 
-/* Callback runs (env.c). */
+/* Callback runs (env.c), through the VM's nested calls. */
 struct hlp_cb_run;
 typedef long (*hlp_cb_body)(struct hlp_cb_run *run, void *ud);
-/* Validate callback value `fn`, set up a nested run and call body(run, ud);
- * returns body's value, or a negative errno after aborting the outer run. */
+/* Validate callback value `fn` and call body(run, ud); returns body's
+ * value, or a negative errno after aborting the run. */
 long hlp_with_callback(struct bpfbox_exec *ex, uint64_t fn, const char *helper, hlp_cb_body body,
 		       void *ud);
-/* Call the callback with r1..r4 = a[0..3]; extra regions (key/value
- * memory) are granted for this call.  0 and *r0, or a negative errno (the
- * outer run is already stopped with it). */
+/* Call the callback with r1..r4 = a[0..3] (bpfbox_exec__call); extra
+ * regions (key/value memory) are granted for this call.  0 and *r0, or a
+ * negative errno (the run is already stopped with it). */
 struct hlp_region {
 	void *p;
 	uint64_t len;
@@ -108,7 +101,5 @@ struct hlp_region {
 };
 int hlp_cb_call(struct hlp_cb_run *run, const uint64_t a[4], const struct hlp_region *extra,
 		unsigned nextra, uint64_t *r0);
-/* Whether `ex` is a callback run (tail calls are refused there). */
-bool hlp_in_callback(struct bpfbox_exec *ex);
 
 #endif

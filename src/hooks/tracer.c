@@ -339,12 +339,15 @@ static int vm_read(pid_t pid, uint64_t addr, void *dst, size_t len)
 	return -EFAULT;
 }
 
-/* User reads go to the traced task.  "Kernel" reads — and user reads the
- * task cannot satisfy — go to bpfbox's own memory, the program's "kernel":
- * its stack, map values and context, as bpf_probe_read_kernel and
- * trace_printk's %s read them in the kernel (whose %s picks user or kernel
- * memory by address).  process_vm_readv turns a bad address into -EFAULT
- * instead of a crash, on either side. */
+/* User reads go to the traced task, and only there (an address the task
+ * has not mapped is -EFAULT, like the kernel's copy_from_user_nofault).
+ * "Kernel" reads go to bpfbox's own memory, the program's "kernel": the
+ * synthesized task view, the pt_regs copies, and (read by the helpers
+ * themselves before they ask) its stack, map values and context.  The
+ * helpers pick user or kernel memory the way the kernel does — %s and the
+ * legacy probe_read by address — so the program's own memory never needs
+ * a user read.  process_vm_readv turns a bad address into -EFAULT instead
+ * of a crash, on either side. */
 static int tr_read_mem(void *ud, uint64_t addr, void *dst, size_t len, bool user)
 {
 	struct bpfbox_tracer *T = ud;
@@ -363,8 +366,8 @@ static int tr_read_mem(void *ud, uint64_t addr, void *dst, size_t len, bool user
 	uint64_t task = (uint64_t)(uintptr_t)&T->view;
 	if (addr >= task && addr - task < TASK_STRUCT_SPAN)
 		return -EFAULT;
-	if (user && T->cur && !vm_read(T->cur->tid, addr, dst, len))
-		return 0;
+	if (user)
+		return T->cur ? vm_read(T->cur->tid, addr, dst, len) : -EFAULT;
 	return vm_read(getpid(), addr, dst, len);
 }
 

@@ -548,16 +548,23 @@ static void emit_alu_rm(struct jit_state *st, enum x86_alu op, int reg, int base
 	emit_alu_rm_w(st, op, true, reg, base, disp); /* op r64, [m] */
 }
 
-/* op qword [base + disp], imm */
-static void emit_alu_mi(struct jit_state *st, enum x86_alu op, int base, int32_t disp, int32_t imm)
+/* pxor xmm0, xmm0 (xmm registers are caller-saved and otherwise unused by
+ * JIT code: xmm0 is free scratch) */
+static void emit_pxor_xmm0(struct jit_state *st)
 {
-	emit_rex(st, true, 0, 0, base, false);
-	emit1(st, is_imm8(imm) ? 0x83 : 0x81); /* op qword [m], imm8|imm32 */
-	emit_modrm_mem(st, op, base, disp);
-	if (is_imm8(imm))
-		emit1(st, (uint8_t)imm);
-	else
-		emit_u32(st, (uint32_t)imm);
+	emit1(st, 0x66);
+	emit1(st, 0x0f);
+	emit1(st, 0xef);
+	emit1(st, 0xc0); /* pxor xmm0, xmm0 */
+}
+
+/* movups [base + disp], xmm0  (16 bytes, any alignment) */
+static void emit_movups_store_xmm0(struct jit_state *st, int base, int32_t disp)
+{
+	emit_rex(st, false, 0, 0, base, false);
+	emit1(st, 0x0f);
+	emit1(st, 0x11); /* movups [m], xmm0 */
+	emit_modrm_mem(st, 0, base, disp);
 }
 
 /* cmp byte [base + disp], imm8 */
@@ -567,14 +574,6 @@ static void emit_cmp_m8i(struct jit_state *st, int base, int32_t disp, uint8_t i
 	emit1(st, 0x80); /* cmp byte [m], imm8 */
 	emit_modrm_mem(st, ALU_CMP, base, disp);
 	emit1(st, imm);
-}
-
-/* inc/dec qword [base + disp] */
-static void emit_incdec_m(struct jit_state *st, bool dec, int base, int32_t disp)
-{
-	emit_rex(st, true, 0, 0, base, false);
-	emit1(st, 0xff); /* inc|dec qword [m] */
-	emit_modrm_mem(st, dec ? 1 : 0, base, disp);
 }
 
 /* ---- atomics (lock prefix; xchg with memory is locked by itself) ----------- */

@@ -13,6 +13,17 @@
  *
  * A program the generator cannot handle gets -ENOTSUP and a log line with
  * the reason; its runs stay on the interpreter.
+ *
+ * Callbacks.  A program's callbacks (the functions it hands bpf_loop and
+ * bpf_for_each_map_elem, loaded as programs of their own by the helpers
+ * layer) run as nested calls, on their own JIT code when they have it.
+ * Compiling a program therefore compiles them too: every `lddw rX, func`
+ * in it names one (the VM's func_prog hook says which program), and theirs
+ * name further ones; each is compiled once per call, in the mode its own
+ * verification allows, zeroing frames when the program that calls it does
+ * (a callback's stack reads were judged as part of its caller).  One that
+ * cannot be compiled keeps running on the interpreter; that is logged, not
+ * an error of the caller's compilation.
  */
 #include <errno.h>
 #include <string.h>
@@ -79,25 +90,19 @@ BPFBOX_API bool bpfbox_jit__available(void)
 #endif
 }
 
-BPFBOX_API int bpfbox_prog__jit(struct bpfbox_prog *prog, const struct bpfbox_jit_opts *opts)
+/* Compile one program; zero: its unchecked code zeroes call frames. */
+static int compile_one(struct bpfbox_prog *prog, bool force_checked, bool blind, bool zero,
+		       struct bpfbox_log *log)
 {
-	if (!prog || !OPTS_VALID(opts, bpfbox_jit_opts))
-		return -EINVAL;
-	struct bpfbox_log *log = OPTS_GET(opts, log, NULL);
-	if (!bpfbox_jit__available()) {
-		bpfbox_log__printf(log, BPFBOX_LOG_ERROR,
-				   "jit: prog '%s': native code is x86-64 only; using the interpreter",
-				   prog->name);
-		return -ENOTSUP;
-	}
 	const struct util_alloc *a = &prog->vm->alloc;
 	struct jit_code *c = util_calloc(a, 1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->alloc = a;
 	struct jit_gen_opts go = {
-		.checked = !prog->verified || OPTS_GET(opts, force_checked, false),
-		.blind = OPTS_GET(opts, blind, false),
+		.checked = !prog->verified || force_checked,
+		.blind = blind,
+		.zero_stack = zero,
 		.log = log,
 	};
 	struct jit_image img;
@@ -124,10 +129,77 @@ BPFBOX_API int bpfbox_prog__jit(struct bpfbox_prog *prog, const struct bpfbox_ji
 	c->tail_entry = (uint8_t *)c->image + img.tail_entry;
 	c->base.entry = (vm_jit_entry)c->image;
 	c->base.checked = go.checked;
+	c->base.zero_stack = !go.checked && zero;
 	c->base.release = jit_release;
 	if (prog->jit && prog->jit->release)
 		prog->jit->release(prog->jit);
 	prog->jit = &c->base;
+	return 0;
+}
+
+/* The callbacks `prog` names (lddw src 4), appended to set[*n..cap) when
+ * not there yet.  Returns -ENOMEM when the set cannot grow. */
+static int add_callees(const struct bpfbox_prog *prog, struct bpfbox_prog ***set, size_t *n,
+		       size_t *cap, const struct util_alloc *a)
+{
+	const struct isa_prog *code = &prog->code;
+	for (size_t i = 0; i < code->n; i++) {
+		const struct isa_insn *in = &code->insns[i];
+		if (in->op == ISA_OP_INVALID || isa_info[in->op].shape != S_LDDW || in->src != 4)
+			continue;
+		struct bpfbox_prog *fn = vm_func_prog(prog, in->imm64);
+		bool seen = !fn;
+		for (size_t k = 0; k < *n && !seen; k++)
+			seen = (*set)[k] == fn;
+		if (seen)
+			continue;
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 8;
+			struct bpfbox_prog **p = util_realloc(a, *set, *cap * sizeof(**set),
+							      ncap * sizeof(**set));
+			if (!p)
+				return -ENOMEM;
+			*set = p;
+			*cap = ncap;
+		}
+		(*set)[(*n)++] = fn;
+	}
+	return 0;
+}
+
+BPFBOX_API int bpfbox_prog__jit(struct bpfbox_prog *prog, const struct bpfbox_jit_opts *opts)
+{
+	if (!prog || !OPTS_VALID(opts, bpfbox_jit_opts))
+		return -EINVAL;
+	struct bpfbox_log *log = OPTS_GET(opts, log, NULL);
+	if (!bpfbox_jit__available()) {
+		bpfbox_log__printf(log, BPFBOX_LOG_ERROR,
+				   "jit: prog '%s': native code is x86-64 only; using the interpreter",
+				   prog->name);
+		return -ENOTSUP;
+	}
+	bool force = OPTS_GET(opts, force_checked, false), blind = OPTS_GET(opts, blind, false);
+	bool zero = prog->verified && prog->zero_stack;
+	int err = compile_one(prog, force, blind, zero, log);
+	if (err)
+		return err;
+	/* its callbacks, and theirs (a worklist: set[0..done) compiled) */
+	const struct util_alloc *a = &prog->vm->alloc;
+	struct bpfbox_prog **set = NULL;
+	size_t n = 0, cap = 0;
+	int cerr = add_callees(prog, &set, &n, &cap, a);
+	for (size_t done = 0; !cerr && done < n; done++) {
+		struct bpfbox_prog *fn = set[done];
+		if (fn == prog)
+			continue;
+		if (!compile_one(fn, force, blind, zero || (fn->verified && fn->zero_stack), log))
+			cerr = add_callees(fn, &set, &n, &cap, a);
+	}
+	util_free(a, set, cap * sizeof(*set));
+	if (cerr)
+		bpfbox_log__printf(log, BPFBOX_LOG_ERROR,
+				   "jit: prog '%s': out of memory listing its callbacks; they use the "
+				   "interpreter", prog->name);
 	return 0;
 }
 

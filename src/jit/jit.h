@@ -19,8 +19,12 @@
 struct jit_ctx {
 	struct bpfbox_exec *ex; /* the run */
 	uint64_t budget;        /* checked mode: instructions left (charged per basic block;
-				 * lives in r9 while JIT code runs, here across calls) */
-	uint64_t depth;         /* bpf-to-bpf call depth, 0 = main */
+				 * lives in r9 while JIT code runs, here across the run-time
+				 * functions; across helper calls in ex->budget) */
+	uint64_t r10_entry;     /* r10 of the frame this code was entered in: an exit there
+				 * leaves the code, deeper ones return to their caller */
+	uint64_t r10_min;       /* lowest r10 that may still make a bpf-to-bpf call
+				 * (the frame above the 8th) */
 	/* checked mode, the r1 region: an access of 1 << k bytes at a is in it
 	 * iff a - mem_lo < mem_lim_ld[k] (loads) / mem_lim_st[k] (stores),
 	 * unsigned, where the limit is len - size + 1; a region shorter than
@@ -36,6 +40,7 @@ struct jit_ctx {
 	uint64_t operand;       /* fetch-or/and/xor: the operand */
 	uint64_t rdx_save;      /* division, checked mode: r3 while rdx is div's */
 	uint64_t regs[12];      /* spill area of the cold paths: eBPF r0..r10, then x86 r11 */
+	uint64_t pad_;
 };
 /* The prologue pushes six registers after the return address, so the block
  * must be 8 mod 16 bytes long for rsp to be 16-byte aligned at helper calls. */
@@ -56,6 +61,7 @@ struct jit_code {
 struct jit_gen_opts {
 	bool checked;
 	bool blind;
+	bool zero_stack; /* unchecked code: zero the frame of each bpf-to-bpf call */
 	struct bpfbox_log *log;
 };
 struct jit_image {

@@ -36,7 +36,6 @@ void jit_rt_enter(struct jit_ctx *jc)
 		jc->mem_lim_st[k] = ex->mem_writable ? lim : 0;
 		jc->stk_hi[k] = ex->stack_hi - s;
 	}
-	jc->depth = 0;
 }
 
 /* The whole checked-mode rule, as the interpreter applies it. */
@@ -109,8 +108,9 @@ uint64_t jit_rt_stop(struct jit_ctx *jc)
 	struct bpfbox_prog *t = ex->tail_target;
 	if (!t)
 		return JIT_STOP_CONTINUE;
+	vm_tail_enter(ex, t);
 	struct jit_code *code = jit_code_of(t);
-	if (!code || (ex->checked && !code->base.checked))
+	if (!code || !vm_jit_usable(&code->base, ex->checked, ex->zero_stack))
 		return JIT_STOP_TO_VM;
 	ex->tail_target = NULL;
 	ex->prog = t;

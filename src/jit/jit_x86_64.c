@@ -12,16 +12,29 @@
  * fields of each row (ALU operation, jump condition, access size) — and
  * never names raw opcode bytes.
  *
- * Per-run state.  The prologue saves the callee-saved registers and
- * reserves a `struct jit_ctx` (jit.h) on the native stack; r12 points at it
- * for the whole run.  It holds the run (`ex`), the call depth, spill
+ * Per-run state.  The entry takes r1..r5 in the SysV argument registers
+ * (where the register map keeps them anyway) and the run in r9.  The
+ * prologue saves the callee-saved registers and reserves a `struct
+ * jit_ctx` (jit.h) on the native stack; r12 points at it for the whole
+ * run.  It holds the run (`ex`), the frame the code was entered in, spill
  * slots for the cold paths, and in checked mode the r1 region's bounds
  * precomputed per access size (the budget itself is kept in r9).  The
- * eBPF stack is the VM's (ex->stack): r10 starts at its top, each
- * bpf-to-bpf call moves it down 512 bytes.  A tail call into another
- * program's JIT code jumps to that code's tail entry and keeps the
- * jit_ctx, the budget and the stack; a target without suitable JIT code
- * is handed back to the VM, which continues on the interpreter.
+ * eBPF stack is the VM's (ex->stack): r10 starts in the frame the VM chose
+ * (ex->entry_r10: frame 0 for a run, a deeper one for a nested call such
+ * as a bpf_loop callback), each bpf-to-bpf call moves it down 512 bytes,
+ * and r10 itself tells the depth (no counter): a call from below r10_min
+ * would be a 9th frame, an exit in the entry frame leaves the code.  A
+ * tail call into another program's JIT code jumps to that code's tail
+ * entry and keeps the jit_ctx, the budget and the stack; a target without
+ * suitable JIT code is handed back to the VM, which continues on the
+ * interpreter.
+ *
+ * Helper calls record the call's slot and the caller's r10 in the run
+ * (and, in checked code, the budget left: a helper may run a nested call
+ * that draws on it, so the code reloads it afterwards).  Frames of
+ * bpf-to-bpf calls are zeroed on entry in checked code and in unchecked
+ * code compiled with zero_stack (a program the verifier saw reading stack
+ * it never wrote); other unchecked code does not touch them.
  *
  * Checked mode (unverified programs) keeps the interpreter's guarantees in
  * native code:
@@ -100,7 +113,8 @@
  * rsp is the native stack.  r9 carries `ex` into helper calls (the sixth
  * SysV argument); in checked mode it holds the instruction budget between
  * calls, so charging a block is a register subtraction (the counter goes
- * to jit_ctx.budget across calls); in verified code it is scratch.
+ * to ex->budget across helper calls, to jit_ctx.budget across the run-time
+ * functions); in verified code it is scratch.
  */
 static const uint8_t reg_map[BPFBOX_MAX_REG + 1] = {
 	RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP,
@@ -123,14 +137,15 @@ struct gen {
 	const struct bpfbox_prog *prog;
 	const struct isa_insn *code;
 	size_t n;
-	bool checked, blind, bmi2, has_calls;
+	bool checked, blind, bmi2, has_calls, zero_stack;
 	uint32_t *blen;      /* checked mode: length of the block starting at a slot, 0 if none */
 	uint8_t *lead;       /* checked mode: slot starts a basic block */
 	struct grp *grp;     /* checked mode: shared region checks */
 	bool in_copy;        /* emitting a block tail's slow copy */
 	uint64_t seed, rng;  /* constant blinding */
 	/* labels of the shared routines (allocated at the start of each pass) */
-	uint32_t l_entry, l_tail, l_epilogue, l_error, l_stop, l_slow, l_budget, l_ldpkt_fail;
+	uint32_t l_entry, l_tail, l_common, l_ret, l_epilogue, l_error, l_stop, l_slow, l_budget,
+		l_ldpkt_fail, l_zero;
 };
 
 static inline int R(unsigned ebpf_reg) { return reg_map[ebpf_reg]; }
@@ -840,8 +855,10 @@ static void gen_stop_check(struct gen *g)
 	emit_cmp_m8i(st, SCR1, XOFF(stop), 0);                    /* cmp byte [r11 + stop], 0 */
 	emit_jcc(st, CC_NE, l_stub);                              /* jne stop */
 	label_bind(st, l_cont);
-	if (g->checked)
-		ld_jctx(g, BUDGET, JOFF(budget));                 /* mov r9, [r12 + budget] */
+	if (g->checked) {
+		ld_jctx(g, BUDGET, JOFF(ex));                     /* mov r9, [r12 + ex] */
+		emit_load(st, BUDGET, BUDGET, XOFF(budget), 8, false); /* mov r9, [r9 + budget] */
+	}
 	struct unit_save s = cold_begin(g, l_stub);
 	emit_call_label(st, g->l_stop);                           /* call stop_common */
 	emit_jmp(st, l_cont);                                     /* jmp cont */
@@ -849,6 +866,18 @@ static void gen_stop_check(struct gen *g)
 }
 
 static const int arg_regs[5] = { RDI, RSI, RDX, RCX, R8 };
+
+/* What the run must know at a helper call, with r9 = ex (and in checked
+ * code r11 = the budget): the call's slot, the caller's frame (a nested
+ * call goes below it) and the budget left (a nested call draws on it). */
+static void helper_site(struct gen *g, size_t pc)
+{
+	struct jit_state *st = &g->st;
+	emit_store_i(st, R9, XOFF(pc), (int32_t)pc, 8);           /* mov qword [r9 + pc], pc */
+	emit_store_r(st, R9, XOFF(call_r10), RBP, 8);             /* mov [r9 + call_r10], rbp */
+	if (g->checked)
+		emit_store_r(st, R9, XOFF(budget), SCR1, 8);      /* mov [r9 + budget], r11 */
+}
 
 /* Checked mode keeps r1..r5 across the call (the interpreter does); six
  * pushes keep rsp 16-byte aligned. */
@@ -875,12 +904,12 @@ static void gen_call_helper(struct gen *g, size_t pc, const struct isa_insn *in)
 		return;
 	}
 	if (g->checked) {
-		st_jctx(g, JOFF(budget), BUDGET);                 /* mov [r12 + budget], r9 */
+		emit_mov_rr(st, true, SCR1, BUDGET);              /* mov r11, r9 (the budget) */
 		save_args(g);
 	}
 	st_jctx(g, JOFF(r1_save), RDI);                           /* mov [r12 + r1_save], rdi */
 	ld_jctx(g, R9, JOFF(ex));                                 /* mov r9, [r12 + ex] */
-	emit_store_i(st, R9, XOFF(pc), (int32_t)pc, 8);           /* mov qword [r9 + pc], pc */
+	helper_site(g, pc);
 	emit_call_abs(st, (const void *)fn);                      /* call helper */
 	if (g->checked)
 		restore_args(g);
@@ -891,15 +920,15 @@ static void gen_callx(struct gen *g, size_t pc, const struct isa_insn *in)
 {
 	struct jit_state *st = &g->st;
 	if (g->checked) {
-		st_jctx(g, JOFF(budget), BUDGET);                 /* mov [r12 + budget], r9 */
+		emit_mov_rr(st, true, SCR1, BUDGET);              /* mov r11, r9 (the budget) */
 		save_args(g);
 	}
 	st_jctx(g, JOFF(r1_save), RDI);                           /* mov [r12 + r1_save], rdi */
+	ld_jctx(g, R9, JOFF(ex));                                 /* mov r9, [r12 + ex] */
+	helper_site(g, pc);
 	emit_mov_rr(st, false, SCR1, R(in->dst));                 /* mov r11d, dst32 (the helper id) */
 	emit_push(st, SCR1);                                      /* push r11 (alignment) */
 	emit_push(st, SCR1);                                      /* push r11 (7th argument) */
-	ld_jctx(g, R9, JOFF(ex));                                 /* mov r9, [r12 + ex] */
-	emit_store_i(st, R9, XOFF(pc), (int32_t)pc, 8);           /* mov qword [r9 + pc], pc */
 	emit_call_abs(st, (const void *)jit_rt_callx);            /* call jit_rt_callx */
 	emit_alu_ri(st, ALU_ADD, true, RSP, 16);                  /* add rsp, 16 */
 	if (g->checked)
@@ -909,40 +938,36 @@ static void gen_callx(struct gen *g, size_t pc, const struct isa_insn *in)
 
 /* bpf-to-bpf call: the caller's r6..r9 and r10 go on the native stack
  * (five pushes plus the return address keep rsp aligned), r10 moves down
- * one frame, and the callee's `exit` returns here with `ret`. */
+ * one frame, and the callee's `exit` returns here with `ret`.  The depth is
+ * r10's: a frame whose r10 is below r10_min is the 8th (nested calls may
+ * have started this code below frame 0, so it is not a count of our own
+ * calls). */
 static void gen_call_local(struct gen *g, size_t pc, const struct isa_insn *in)
 {
 	struct jit_state *st = &g->st;
 	uint32_t l_depth = error_stub(g, jit_rt_depth, pc, 0, 0, -1);
-	emit_alu_mi(st, ALU_CMP, JCTX, JOFF(depth), BPFBOX_MAX_CALL_DEPTH - 2); /* cmp qword [r12 + depth], 6 */
-	emit_jcc(st, CC_A, l_depth);                              /* ja too_deep */
+	emit_alu_rm(st, ALU_CMP, RBP, JCTX, JOFF(r10_min));       /* cmp rbp, [r12 + r10_min] */
+	emit_jcc(st, CC_B, l_depth);                              /* jb too_deep */
 	emit_push(st, RBP);                                       /* push rbp (r10) */
 	emit_push(st, RBX);                                       /* push rbx (r6) */
 	emit_push(st, R13);                                       /* push r13 (r7) */
 	emit_push(st, R14);                                       /* push r14 (r8) */
 	emit_push(st, R15);                                       /* push r15 (r9) */
-	emit_incdec_m(st, false, JCTX, JOFF(depth));              /* inc qword [r12 + depth] */
 	emit_alu_ri(st, ALU_SUB, true, RBP, BPFBOX_STACK_SIZE);   /* sub rbp, 512 */
 	if (g->checked) {
-		/* zero the new frame and make it the live stack's bottom */
-		uint32_t l_loop = label_new(st);
+		/* make the new frame the live stack's bottom */
 		emit_lea(st, SCR2, RBP, -BPFBOX_STACK_SIZE);      /* lea r10, [rbp - 512] */
 		ld_jctx(g, SCR1, JOFF(ex));                       /* mov r11, [r12 + ex] */
 		emit_store_r(st, SCR1, XOFF(stack_lo), SCR2, 8);  /* mov [r11 + stack_lo], r10 */
-		emit_mov_ri32(st, SCR1, BPFBOX_STACK_SIZE / 8);   /* mov r11d, 64 */
-		label_bind(st, l_loop);
-		emit_store_i(st, SCR2, 0, 0, 8);                  /* mov qword [r10], 0 */
-		emit_alu_ri(st, ALU_ADD, true, SCR2, 8);          /* add r10, 8 */
-		emit_alu_ri(st, ALU_SUB, false, SCR1, 1);         /* sub r11d, 1 */
-		emit_jcc(st, CC_NE, l_loop);                      /* jne loop */
 	}
+	if (g->checked || g->zero_stack)
+		emit_call_label(st, g->l_zero);                   /* call zero_frame */
 	emit_call_label(st, in->target);                          /* call target */
 	emit_pop(st, R15);                                        /* pop r15 */
 	emit_pop(st, R14);                                        /* pop r14 */
 	emit_pop(st, R13);                                        /* pop r13 */
 	emit_pop(st, RBX);                                        /* pop rbx */
 	emit_pop(st, RBP);                                        /* pop rbp */
-	emit_incdec_m(st, true, JCTX, JOFF(depth));               /* dec qword [r12 + depth] */
 	if (g->checked) {
 		emit_lea(st, SCR2, RBP, -BPFBOX_STACK_SIZE);      /* lea r10, [rbp - 512] */
 		ld_jctx(g, SCR1, JOFF(ex));                       /* mov r11, [r12 + ex] */
@@ -953,12 +978,13 @@ static void gen_call_local(struct gen *g, size_t pc, const struct isa_insn *in)
 static void gen_exit(struct gen *g)
 {
 	struct jit_state *st = &g->st;
+	uint32_t l_out = g->checked ? g->l_ret : g->l_epilogue;
 	if (!g->has_calls) {
-		emit_jmp(st, g->l_epilogue);                      /* jmp epilogue */
+		emit_jmp(st, l_out);                              /* jmp ret|epilogue */
 		return;
 	}
-	emit_alu_mi(st, ALU_CMP, JCTX, JOFF(depth), 0);           /* cmp qword [r12 + depth], 0 */
-	emit_jcc(st, CC_E, g->l_epilogue);                        /* je epilogue */
+	emit_alu_rm(st, ALU_CMP, RBP, JCTX, JOFF(r10_entry));     /* cmp rbp, [r12 + r10_entry] */
+	emit_jcc(st, CC_E, l_out);                                /* je ret|epilogue */
 	emit_ret(st);                                             /* ret (to the bpf-to-bpf caller) */
 }
 
@@ -991,6 +1017,7 @@ static int compute_blocks(struct gen *g)
 	if (!lead || !g->blen || !g->grp)
 		return -ENOMEM;
 	lead[0] = 1;
+	lead[g->prog->entry] = 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct isa_insn *in = &g->code[i];
 		if (in->op == ISA_OP_INVALID)
@@ -1076,6 +1103,9 @@ static void unspill(struct gen *g, int upto)
 		ld_jctx(g, R((unsigned)r), JOFF(regs[r]));      /* mov rN, [r12 + regs[r]] */
 }
 
+/* Entry: r1..r5 in rdi, rsi, rdx, rcx, r8 (where the register map keeps
+ * them) and ex in r9, the SysV order of vm_jit_entry; the code starts in
+ * the frame ex->entry_r10 (the VM prepared it). */
 static void gen_prologue(struct gen *g)
 {
 	struct jit_state *st = &g->st;
@@ -1088,35 +1118,74 @@ static void gen_prologue(struct gen *g)
 	emit_push(st, R15);                                       /* push r15 */
 	emit_alu_ri(st, ALU_SUB, true, RSP, (int32_t)sizeof(struct jit_ctx)); /* sub rsp, sizeof(jit_ctx) */
 	emit_mov_rr(st, true, JCTX, RSP);                         /* mov r12, rsp */
-	st_jctx(g, JOFF(ex), RDX);                                /* mov [r12 + ex], rdx */
-	emit_load(st, SCR1, RDX, XOFF(budget), 8, false);         /* mov r11, [rdx + budget] */
-	st_jctx(g, JOFF(budget), SCR1);                           /* mov [r12 + budget], r11 */
+	st_jctx(g, JOFF(ex), R9);                                 /* mov [r12 + ex], r9 */
+	emit_load(st, SCR1, R9, XOFF(budget0), 8, false);         /* mov r11, [r9 + budget0] */
 	st_jctx(g, JOFF(budget0), SCR1);                          /* mov [r12 + budget0], r11 */
-	/* A tail call from other JIT code enters here with rsp = r12, the
-	 * jit_ctx's ex and budget kept, r1 in rdi and r2 = 0 in rsi. */
-	label_bind(st, g->l_tail);
-	emit_store_i(st, JCTX, JOFF(depth), 0, 8);                /* mov qword [r12 + depth], 0 */
+	emit_load(st, SCR1, R9, XOFF(entry_r10), 8, false);       /* mov r11, [r9 + entry_r10] */
+	st_jctx(g, JOFF(r10_entry), SCR1);                        /* mov [r12 + r10_entry], r11 */
+	emit_lea(st, SCR1, R9, XOFF(stack) + 2 * BPFBOX_STACK_SIZE); /* lea r11, [r9 + r10 of frame 6] */
+	st_jctx(g, JOFF(r10_min), SCR1);                          /* mov [r12 + r10_min], r11 */
+	/* A tail call from other JIT code enters at `tail` (cold stream) with
+	 * rsp = r12, the jit_ctx kept, r1 in rdi and r2 = 0 in rsi; it clears
+	 * r3..r5 and joins here. */
+	label_bind(st, g->l_common);
 	if (g->checked) {
+		/* jit_rt_enter clobbers the argument registers: keep r1..r5 in
+		 * callee-saved ones meanwhile (all of them are reset below) */
 		emit_mov_rr(st, true, RBX, RDI);                  /* mov rbx, rdi */
 		emit_mov_rr(st, true, R13, RSI);                  /* mov r13, rsi */
+		emit_mov_rr(st, true, R14, RDX);                  /* mov r14, rdx */
+		emit_mov_rr(st, true, R15, RCX);                  /* mov r15, rcx */
+		emit_mov_rr(st, true, RBP, R8);                   /* mov rbp, r8 */
 		emit_mov_rr(st, true, RDI, JCTX);                 /* mov rdi, r12 */
 		emit_call_abs(st, (const void *)jit_rt_enter);    /* call jit_rt_enter */
 		emit_mov_rr(st, true, RDI, RBX);                  /* mov rdi, rbx */
 		emit_mov_rr(st, true, RSI, R13);                  /* mov rsi, r13 */
-		ld_jctx(g, BUDGET, JOFF(budget));                 /* mov r9, [r12 + budget] */
+		emit_mov_rr(st, true, RDX, R14);                  /* mov rdx, r14 */
+		emit_mov_rr(st, true, RCX, R15);                  /* mov rcx, r15 */
+		emit_mov_rr(st, true, R8, RBP);                   /* mov r8, rbp */
+		ld_jctx(g, BUDGET, JOFF(ex));                     /* mov r9, [r12 + ex] */
+		emit_load(st, BUDGET, BUDGET, XOFF(budget), 8, false); /* mov r9, [r9 + budget] */
 	}
-	ld_jctx(g, SCR1, JOFF(ex));                               /* mov r11, [r12 + ex] */
-	emit_lea(st, RBP, SCR1, XOFF(stack) + VM_STACK_BYTES);    /* lea rbp, [r11 + stack top] */
+	ld_jctx(g, RBP, JOFF(r10_entry));                         /* mov rbp, [r12 + r10_entry] */
 	/* the interpreter starts with every other register zero */
-	static const int zero[] = { RAX, RDX, RCX, R8, RBX, R13, R14, R15 };
+	static const int zero[] = { RAX, RBX, R13, R14, R15 };
 	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
 		emit_zero(st, zero[i]);                           /* xor r32, r32 */
+	if (g->prog->entry)
+		emit_jmp(st, g->prog->entry);                     /* jmp entry (a callback's function) */
 }
 
 static void gen_shared(struct gen *g)
 {
 	struct jit_state *st = &g->st;
 	st->cur = &st->cold;
+
+	/* tail: entry of a tail call from other JIT code (see the prologue) */
+	unit_begin(st, g->l_tail);
+	emit_zero(st, RDX);                                       /* xor edx, edx */
+	emit_zero(st, RCX);                                       /* xor ecx, ecx */
+	emit_zero(st, R8);                                        /* xor r8d, r8d */
+	emit_jmp(st, g->l_common);                                /* jmp common */
+
+	if (g->checked) {
+		/* ret: the program ended normally; hand the budget back to the
+		 * run (a nested call's caller continues with what is left) */
+		unit_begin(st, g->l_ret);
+		ld_jctx(g, SCR1, JOFF(ex));                       /* mov r11, [r12 + ex] */
+		emit_store_r(st, SCR1, XOFF(budget), BUDGET, 8);  /* mov [r11 + budget], r9 */
+		emit_jmp(st, g->l_epilogue);                      /* jmp epilogue */
+	}
+
+	if (g->checked || g->zero_stack) {
+		/* zero_frame (called): zero the 512 bytes below rbp, 16 at a
+		 * time, unrolled (a third of a byte loop's time) */
+		unit_begin(st, g->l_zero);
+		emit_pxor_xmm0(st);                               /* pxor xmm0, xmm0 */
+		for (int32_t off = -BPFBOX_STACK_SIZE; off < 0; off += 16)
+			emit_movups_store_xmm0(st, RBP, off);     /* movups [rbp + off], xmm0 */
+		emit_ret(st);                                     /* ret */
+	}
 
 	/* error: the run failed (ex->err is set); return 0 */
 	unit_begin(st, g->l_error);
@@ -1136,7 +1205,7 @@ static void gen_shared(struct gen *g)
 	/* a packet load out of bounds ends the program with r0 = 0 */
 	unit_begin(st, g->l_ldpkt_fail);
 	emit_zero(st, RAX);                                       /* xor eax, eax */
-	emit_jmp(st, g->l_epilogue);                              /* jmp epilogue */
+	emit_jmp(st, g->checked ? g->l_ret : g->l_epilogue);      /* jmp ret|epilogue */
 
 	/* stop_common (called): a helper set ex->stop */
 	unit_begin(st, g->l_stop);
@@ -1159,11 +1228,9 @@ static void gen_shared(struct gen *g)
 		ld_jctx(g, RDI, JOFF(r1_save));                   /* mov rdi, [r12 + r1_save] */
 		emit_zero(st, RSI);                               /* xor esi, esi */
 		emit_jmp_r(st, SCR1);                             /* jmp r11 */
-		/* tail call the VM runs (target without suitable JIT code) */
+		/* tail call the VM runs (target without suitable JIT code);
+		 * the budget is in ex already (stored at the helper call) */
 		label_bind(st, l_vm);
-		ld_jctx(g, SCR1, JOFF(budget));                   /* mov r11, [r12 + budget] */
-		ld_jctx(g, SCR2, JOFF(ex));                       /* mov r10, [r12 + ex] */
-		emit_store_r(st, SCR2, XOFF(budget), SCR1, 8);    /* mov [r10 + budget], r11 */
 		ld_jctx(g, RAX, JOFF(r1_save));                   /* mov rax, [r12 + r1_save] */
 		emit_jmp(st, g->l_epilogue);                      /* jmp epilogue */
 		label_bind(st, l_cont);
@@ -1287,6 +1354,9 @@ static void gen_pass(struct gen *g)
 		label_new(st);        /* one label per slot, and one past the end */
 	g->l_entry = label_new(st);
 	g->l_tail = label_new(st);
+	g->l_common = label_new(st);
+	g->l_ret = label_new(st);
+	g->l_zero = label_new(st);
 	g->l_epilogue = label_new(st);
 	g->l_error = label_new(st);
 	g->l_stop = label_new(st);
@@ -1353,6 +1423,7 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 	g.n = prog->code.n;
 	g.checked = o->checked;
 	g.blind = o->blind;
+	g.zero_stack = !o->checked && o->zero_stack;
 	g.bmi2 = cpu_has_bmi2();
 	*why = NULL;
 	if (g.n == 0 || g.n > ISA_MAX_INSNS) {

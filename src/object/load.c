@@ -244,6 +244,10 @@ BPFBOX_API void bpfbox_obj_prog__set_verified(struct bpfbox_obj_prog *p, bool ve
 	if (!p || !p->handle)
 		return;
 	bpfbox_prog__set_verified(p->handle, verified);
+	/* frames are zeroed only when bpfbox's verifier found a read of
+	 * stack never written (or did not judge it here) */
+	if (verified && p->stack_verdict == 1)
+		bpfbox_prog__set_zero_stack(p->handle, false);
 	const struct prog_cbs *C = p->cb;
 	for (size_t i = 0; C && i < C->n; i++)
 		bpfbox_callback__set_verified(C->v[i].cb, verified);

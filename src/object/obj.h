@@ -145,6 +145,10 @@ struct bpfbox_obj_prog {
 	size_t ncore, core_cap;
 	struct bpfbox_prog *handle;
 	void *cb;               /* load.c: callback descriptors of this program */
+	/* what the last acceptance by bpfbox_obj_prog__verify found about the
+	 * stack: 0 not verified here, 1 reads only bytes it wrote, 2 may read
+	 * bytes it never wrote (its frames must be zeroed, set_verified) */
+	uint8_t stack_verdict;
 };
 
 struct obj_init_slot {

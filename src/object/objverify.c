@@ -18,6 +18,7 @@
 #include <bpf/btf.h>
 #include "bpfbox/maps.h"
 #include "bpfbox/object.h"
+#include "obj.h"
 #include "bpfbox/verify.h"
 
 struct objmaps {
@@ -110,8 +111,12 @@ BPFBOX_API int bpfbox_obj_prog__verify(struct bpfbox_object *obj, struct bpfbox_
 		    .ctx_size = opts ? opts->ctx_size : 0, .license = license ? license : "",
 		    .log = opts ? opts->log : NULL, .map_info = obj_map_info, .map_ud = &om,
 		    .func_info = bpfbox_object__btf(obj) != NULL);
-	int err = bpfbox_verify(insns, n, &o, opts ? opts->stats : NULL);
+	struct bpfbox_verify_stats st = { .sz = sizeof(st) };
+	int err = bpfbox_verify(insns, n, &o, &st);
 	free(om.zero);
+	if (opts && opts->stats && opts->stats->sz)
+		memcpy(opts->stats, &st, opts->stats->sz < sizeof(st) ? opts->stats->sz : sizeof(st));
+	p->stack_verdict = err ? 0 : st.uninit_stack_insn >= 0 ? 2 : 1;
 	if (!err && opts && opts->mark && bpfbox_obj_prog__handle(p))
 		bpfbox_obj_prog__set_verified(p, true);
 	return err;

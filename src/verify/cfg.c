@@ -426,6 +426,9 @@ static void rel_step(const struct venv *env, uint32_t i, const fpv *fp, uint16_t
 		r |= d | sbit | ((ri->flags & F_R0) ? 1u : 0u);
 		st |= touch;
 		break;
+	case S_JA:
+	case S_JA32:
+		break; /* a goto reads and writes nothing */
 	case S_JCOND_K:
 		r |= d;
 		break;

@@ -250,6 +250,12 @@ static int check_arg(struct venv *env, const struct hlp_contract *c, uint32_t id
 		uint32_t sz = kind == A_MAP_KEY ? mp->d.key_size : mp->d.value_size;
 		if (!vrf_is_ptr(r))
 			return expect(env, regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem");
+		/* a bloom filter's peek reads the "uninit" value it is given
+		 * (the kernel's contract says written): note the read */
+		int err;
+		if (kind == A_MAP_VALUE_UNINIT && mp->d.type == VM_BLOOM_FILTER && r->type == V_STACK &&
+		    (err = vrf_check_helper_mem(env, regno, r, sz, sz, ACC_READ, false)))
+			return err;
 		return vrf_check_helper_mem(env, regno, r, sz, sz,
 					    kind == A_MAP_VALUE_UNINIT ? ACC_WRITE : ACC_READ,
 					    kind == A_MAP_VALUE_UNINIT);

@@ -25,8 +25,17 @@
  * slot spills it with its size; other stores make misc or zero bytes.
  * Reads give back the spilled register, zero, or an unknown number.  Like
  * the kernel for root, reading uninitialised stack is allowed (the value is
- * unknown); bpfbox's run-time stack holds no secrets of the host beyond
- * what the program itself wrote earlier in the same run.
+ * unknown).  But an unchecked run does not clear its stack, so such a read
+ * would see bytes the host left there: every read that may touch a byte
+ * never written — a load, an atomic, a fill of a partial spill, memory a
+ * helper reads — is noted (vrf_note_stack_read), and bpfbox_prog__verify()
+ * then has the program's frames zeroed on entry.  For that, "uninitialised"
+ * must never be claimed away: a byte becomes written only when every path
+ * through the instruction writes it — a variable-offset store or a helper
+ * filling a variable-size buffer leaves the bytes it may not reach as they
+ * were (the kernel marks them all misc for root), a partial spill leaves
+ * the rest of its slot alone — and pruning (state.c) keeps the bytes that
+ * may be unwritten apart until the first such read is found.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -259,6 +268,25 @@ struct vslot *vrf_slot(struct venv *env, struct vframe *f, int32_t off)
 	return &f->slots[k];
 }
 
+void vrf_note_stack_read(struct venv *env, const struct vframe *f, int64_t lo, int64_t hi)
+{
+	if (env->uninit_insn >= 0)
+		return; /* one is enough: the program is marked */
+	for (int64_t o = lo; o < hi; o++) {
+		if (o < -BPFBOX_STACK_SIZE || o >= 0)
+			continue;
+		unsigned k = (unsigned)(-o - 1) / 8;
+		int b = (int)(o + 8 * (int64_t)(k + 1));
+		if (k < f->nslots && f->slots[k].kind[b] != SK_INVALID)
+			continue;
+		env->uninit_insn = env->insn_idx;
+		if (env->verbose)
+			vrf_trace(env, "%u: may read fp%lld, a stack byte never written: the program's "
+				  "frames will be zeroed on entry", env->insn_idx, (long long)o);
+		return;
+	}
+}
+
 void vrf_stack_note_depth(struct venv *env, struct vframe *f, int32_t lowest)
 {
 	uint32_t d = (uint32_t)-lowest;
@@ -295,8 +323,9 @@ static void stack_write_fixed(struct venv *env, struct vframe *f, int32_t o, uns
 		return;
 	}
 	if (val && val->type == V_SCALAR && b0 == 0) {
-		/* spill the scalar as it reads back with a `size` load */
-		memset(s->kind, SK_MISC, 8);
+		/* spill the scalar as it reads back with a `size` load; the
+		 * rest of the slot keeps what it was (an older spill's bytes
+		 * become plain data, unwritten bytes stay unwritten) */
 		for (unsigned b = size; b < 8; b++)
 			if (s->kind[b] == SK_SPILL)
 				s->kind[b] = SK_MISC;
@@ -428,6 +457,7 @@ static int check_stack(struct venv *env, uint32_t regno, const struct vreg *reg,
 			stack_write_fixed(env, f, (int32_t)lo, size, val, &e);
 			return 0;
 		}
+		vrf_note_stack_read(env, f, lo, hi);
 		struct vslot *s = vrf_slot(env, f, (int32_t)lo);
 		if (s && s->kind[0] == SK_SPILL && vrf_is_ptr(&s->spill) && size != 8)
 			return vrf_reject(env, -EACCES,
@@ -438,7 +468,9 @@ static int check_stack(struct venv *env, uint32_t regno, const struct vreg *reg,
 			stack_read_fixed(env, f, (int32_t)lo, size, dst, sign);
 		return 0;
 	}
-	/* variable offset: every byte in [lo, hi) may be touched */
+	/* variable offset: every byte in [lo, hi) may be touched; one that
+	 * was never written may still not be (the kernel makes it misc for
+	 * root), so it stays unwritten for vrf_note_stack_read */
 	if (t == ACC_WRITE) {
 		bool zero = val && vrf_is_const(val) && val->var.value == 0;
 		for (int64_t o = lo; o < hi; o++) {
@@ -448,10 +480,12 @@ static int check_stack(struct venv *env, uint32_t regno, const struct vreg *reg,
 			slot_scrub(s);
 			unsigned k = (unsigned)(-o - 1) / 8;
 			int b = (int)(o + 8 * (int64_t)(k + 1));
-			s->kind[b] = zero && s->kind[b] == SK_ZERO ? SK_ZERO : SK_MISC;
+			if (s->kind[b] != SK_INVALID)
+				s->kind[b] = zero && s->kind[b] == SK_ZERO ? SK_ZERO : SK_MISC;
 		}
 		return 0;
 	}
+	vrf_note_stack_read(env, f, lo, hi);
 	if (dst) {
 		bool zero = true;
 		for (int64_t o = lo; o < hi; o++) {
@@ -725,6 +759,12 @@ int vrf_check_helper_mem(struct venv *env, uint32_t regno, const struct vreg *re
 					  "the %d-byte frame",
 					  regno, (long long)lo, (unsigned long long)size_max, BPFBOX_STACK_SIZE);
 		vrf_stack_note_depth(env, f, (int32_t)lo);
+		if (t == ACC_READ)
+			vrf_note_stack_read(env, f, lo, hi);
+		/* the bytes the helper writes whatever its size and the
+		 * offset: [every offset's start, the smallest size's end) */
+		int64_t w_lo = tnum_is_const(reg->var) ? lo : base + reg->smax;
+		int64_t w_hi = (tnum_is_const(reg->var) ? lo : base + reg->smin) + (int64_t)size_min;
 		for (int64_t o = lo; o < hi; o++) {
 			struct vslot *s = vrf_slot(env, f, (int32_t)o);
 			if (!s)
@@ -732,7 +772,9 @@ int vrf_check_helper_mem(struct venv *env, uint32_t regno, const struct vreg *re
 			if (t == ACC_WRITE) {
 				slot_scrub(s);
 				unsigned k = (unsigned)(-o - 1) / 8;
-				s->kind[o + 8 * (int64_t)(k + 1)] = SK_MISC;
+				uint8_t *kind = &s->kind[o + 8 * (int64_t)(k + 1)];
+				if (*kind != SK_INVALID || (o >= w_lo && o < w_hi))
+					*kind = SK_MISC;
 			}
 		}
 		return 0;

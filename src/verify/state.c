@@ -22,7 +22,9 @@
  *     a later null check or refinement acts on all registers sharing one.
  * Stack slots: uninitialised or (root may read anything) misc bytes in old
  * cover anything; zero covers zero; a spill covers a spill it covers as a
- * register.  `exact` asks for equality instead; it is what the loop check
+ * register.  Until the program is known to read stack it never wrote,
+ * bytes unwritten in the current state must be unwritten in old as well
+ * (see check_mem.c: that read must not be pruned away).  `exact` asks for equality instead; it is what the loop check
  * uses (a state equal to one still being explored on the same path is an
  * infinite loop).
  */
@@ -293,6 +295,25 @@ static uint16_t frame_live(const struct venv *env, const struct vstate *s, uint3
 	return l & ~0x3fu; /* r0..r5 are set by the return */
 }
 
+/* Every stack byte that may be unwritten in cur may be so in old too.
+ * Until a read of an unwritten byte is found (env->uninit_insn), this is
+ * part of covering: otherwise a path whose unwritten byte old had written
+ * would be pruned, and its read of that byte never seen.  All slots count,
+ * relevant or not (relevance is about values, this is about the bytes). */
+static bool unwritten_covered(const struct vframe *o, const struct vframe *c)
+{
+	unsigned n = o->nslots > c->nslots ? o->nslots : c->nslots;
+	for (unsigned k = 0; k < n; k++) {
+		if (k >= o->nslots)
+			continue; /* never touched in old: all unwritten there */
+		for (int b = 0; b < 8; b++)
+			if ((k >= c->nslots || c->slots[k].kind[b] == SK_INVALID) &&
+			    o->slots[k].kind[b] != SK_INVALID)
+				return false;
+	}
+	return true;
+}
+
 bool vrf_states_covered(struct venv *env, const struct vstate *old, const struct vstate *cur,
 			uint32_t insn, bool exact)
 {
@@ -317,6 +338,9 @@ bool vrf_states_covered(struct venv *env, const struct vstate *old, const struct
 		uint16_t rel = top ? env->rel[insn] : 0x7ff;
 		uint64_t rel_stack = top ? env->rel_stack[insn] : ~0ull;
 		if (!frame_safe(old->frames[k], cur->frames[k], live, rel, rel_stack, &m, exact))
+			return false;
+		if (!exact && env->uninit_insn < 0 &&
+		    !unwritten_covered(old->frames[k], cur->frames[k]))
 			return false;
 	}
 	return true;

@@ -204,10 +204,24 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 	bool cb = env->is_cb_call[idx];
 	struct vstored *loop_head = NULL;
 	unsigned visits = 0;
+	/* Store only after some work since the last stored state (the
+	 * kernel's heuristic: 2 jumps and 8 instructions), except where
+	 * callbacks loop; inside a loop (a state still being explored is
+	 * here) only every 20 jumps or 100 instructions, as the kernel: the
+	 * iterations of a loop differ and rarely help later pruning. */
+	bool add = cb || (env->jmps - env->last_store_jmps >= 2 &&
+			  env->processed - env->last_store_insns >= 8);
+	for (struct vstored *sl = env->explored[idx]; sl && add && !cb; sl = sl->next)
+		if (sl->branches && env->jmps - env->last_store_jmps < 20 &&
+		    env->processed - env->last_store_insns < 100)
+			add = false;
 	struct vstored **link = &env->explored[idx];
 	for (struct vstored *sl = *link; sl; sl = *link) {
 		/* a state that keeps missing is not worth comparing against
-		 * (the kernel's heuristic): drop it from the list */
+		 * (the kernel's heuristic): drop it from the list.  Misses
+		 * count only when the current state would be stored, else
+		 * the iterations of a loop evict the states recorded before
+		 * it (the kernel's rule too). */
 		if (sl->miss > sl->hit * (cb ? 64 : 3) + (cb ? 64 : 3)) {
 			*link = sl->next;
 			if (sl->branches) {
@@ -242,7 +256,8 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 						  "infinite loop detected at insn %u: the state repeats "
 						  "exactly, nothing changes between iterations",
 						  idx);
-			sl->miss++;
+			if (add)
+				sl->miss++;
 			continue;
 		}
 		if (vrf_states_covered(env, &sl->st, &env->cur, idx, false)) {
@@ -252,15 +267,12 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 				vrf_trace(env, "%u: safe (covered by an explored state)", idx);
 			return 1;
 		}
-		sl->miss++;
+		if (add)
+			sl->miss++;
 	}
 	if (cb && loop_head && visits >= 4)
 		widen(&env->cur, &loop_head->st);
-	/* Store only after some work since the last stored state (the
-	 * kernel's heuristic: 2 jumps and 8 instructions), except where
-	 * callbacks loop. */
-	if (!cb && !(env->jmps - env->last_store_jmps >= 2 &&
-		     env->processed - env->last_store_insns >= 8))
+	if (!add)
 		return 0;
 	env->last_store_jmps = env->jmps;
 	env->last_store_insns = env->processed;
@@ -1248,6 +1260,7 @@ BPFBOX_API int bpfbox_verify(const struct bpfbox_insn *insns, size_t n,
 		env.max_processed = 1000000;
 	env.verbose = env.log && env.log->level >= BPFBOX_LOG_INFO;
 	env.err_insn = -1;
+	env.uninit_insn = -1;
 	if (env.prog_type < 0 || env.prog_type >= BPFBOX_PROG_TYPE__COUNT)
 		return -EINVAL;
 
@@ -1304,6 +1317,7 @@ out_stats:
 		s.max_stack = env.max_stack;
 		s.time_ns = now_ns() - t0;
 		s.err_insn = err ? env.err_insn : -1;
+		s.uninit_stack_insn = err ? -1 : env.uninit_insn;
 		memcpy(stats, &s, stats->sz < sizeof(s) ? stats->sz : sizeof(s));
 	}
 	return err;
@@ -1339,7 +1353,11 @@ BPFBOX_API int bpfbox_prog__verify(struct bpfbox_prog *prog, const struct bpfbox
 		o.helper_info = vm_helper_info;
 		o.helper_ud = &h;
 	}
-	int err = bpfbox_verify(insns, n, &o, NULL);
+	struct bpfbox_verify_stats st = { .sz = sizeof(st) };
+	int err = bpfbox_verify(insns, n, &o, &st);
 	bpfbox_prog__set_verified(prog, err == 0);
+	/* frames are zeroed only for a program that may read unwritten stack */
+	if (!err)
+		bpfbox_prog__set_zero_stack(prog, st.uninit_stack_insn >= 0);
 	return err;
 }

@@ -221,6 +221,7 @@ struct venv {
 	uint32_t max_stack;
 	bool verbose;             /* log level >= INFO: trace */
 	int64_t err_insn;
+	int64_t uninit_insn;      /* first insn seen reading stack bytes never written, -1 */
 	bool failed;
 	int err;
 	char *msgbuf;             /* the first error line */
@@ -280,6 +281,9 @@ int vrf_check_helper_mem(struct venv *env, uint32_t regno, const struct vreg *re
 			 uint64_t size_min, uint64_t size_max, enum vaccess t, bool uninit_ok);
 int vrf_ctx_entry(struct venv *env, struct vreg *r1, struct vreg *r2);
 struct vslot *vrf_slot(struct venv *env, struct vframe *f, int32_t off);
+/* A read of the bytes [lo, hi) of frame f (offsets from its fp): when any
+ * of them may never have been written, note it (env->uninit_insn). */
+void vrf_note_stack_read(struct venv *env, const struct vframe *f, int64_t lo, int64_t hi);
 void vrf_stack_note_depth(struct venv *env, struct vframe *f, int32_t lowest);
 
 /* ---- check_call.c ------------------------------------------------------------- */

@@ -22,6 +22,7 @@ static inline int call_helper(struct bpfbox_exec *ex, uint64_t *reg, uint32_t id
 		return -1;
 	}
 	ex->pc = pc;
+	ex->call_r10 = reg[10];
 	reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], ex);
 	return 0;
 }

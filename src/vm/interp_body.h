@@ -12,6 +12,14 @@
  * expanded from isa.def's SEM column; only the primitives (LOAD, STORE,
  * JUMP_IF, the calls, EXIT, ...) are written here.
  *
+ * The VM prepares the frame a run starts in (ex->entry_r10, depth
+ * ex->depth: frame 0 for a run, a deeper one for a nested call) and an
+ * `exit` at that depth returns.  Frames of bpf-to-bpf calls are zeroed on
+ * entry by the checked builds, and by the unchecked ones only in runs that
+ * zero frames (ex->zero_stack: the verifier saw the program read stack it
+ * never wrote).  Helper calls record the caller's r10 (and, checked, hand
+ * the budget over in ex->budget): a helper may run a nested call.
+ *
  * Invariants: the program was decoded by isa_decode, so every slot the loop
  * reaches is a valid row (the second half of lddw is never reached: jumps
  * into it were rejected and lddw advances by two), every jump target is in
@@ -19,26 +27,21 @@
  * row is an internal bug and stops the run with -EFAULT.
  */
 
-int INTERP_NAME(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0_out)
+int INTERP_NAME(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0_out)
 {
 	struct bpfbox_prog *prog = ex->prog;
 	const struct isa_insn *code = prog->code.insns;
-	const struct isa_insn *pc = code;
+	const struct isa_insn *pc = code + prog->entry;
 	uint64_t reg[BPFBOX_MAX_REG + 1];
 	memset(reg, 0, sizeof(reg));
-	reg[1] = r1;
-	reg[2] = r2;
-	reg[10] = (uint64_t)(uintptr_t)(ex->stack + VM_STACK_BYTES);
+	memcpy(&reg[1], args, 5 * sizeof(uint64_t));
+	/* The VM prepared the frame we start in (vm.c, enter_frame); an exit
+	 * at its depth returns to the VM (a nested call starts deeper). */
+	reg[10] = ex->entry_r10;
+	const unsigned base = ex->depth;
 #if INTERP_CHECKED
 	uint64_t budget = ex->budget;
-	/* ex->tail_calls > 0 only when JIT code hands a tail call to the
-	 * interpreter: the stack carries over, as in a tail call here. */
-	if (!ex->tail_calls)
-		memset(ex->stack + VM_STACK_BYTES - BPFBOX_STACK_SIZE, 0, BPFBOX_STACK_SIZE);
-	ex->stack_lo = reg[10] - BPFBOX_STACK_SIZE;
-	ex->stack_hi = reg[10];
 #endif
-	ex->depth = 0;
 
 #define DST reg[pc->dst]
 #define SRC reg[pc->src]
@@ -114,7 +117,18 @@ int INTERP_NAME(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0_o
 #define JUMP_LONG() JUMP()
 #define JUMP_IF(c) do { if (c) { pc = code + pc->target; goto dispatch_here; } } while (0)
 
-#define CALL_HELPER(id) do { if (call_helper(ex, reg, (id), PCIDX)) goto after_call_error; \
+/* A helper may run a nested call (bpfbox_exec__call), which draws on the
+ * same budget: checked mode hands it over in ex->budget and takes it back. */
+#if INTERP_CHECKED
+#define BUDGET_OUT() (ex->budget = budget)
+#define BUDGET_IN() (budget = ex->budget)
+#else
+#define BUDGET_OUT() ((void)0)
+#define BUDGET_IN() ((void)0)
+#endif
+#define CALL_HELPER(id) do { BUDGET_OUT(); \
+		if (call_helper(ex, reg, (id), PCIDX)) goto after_call_error; \
+		BUDGET_IN(); \
 		if (UNLIKELY(ex->stop)) goto after_call; } while (0)
 #define CALL_KFUNC(id) do { vm_error(ex, PCIDX, -ENOTSUP, "kfunc calls (btf id %u) are not supported", (unsigned)(id)); \
 		goto fail; } while (0)
@@ -140,11 +154,16 @@ int INTERP_NAME(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0_o
 	} while (0)
 #define STACK_LEAVE() do { ex->stack_lo = reg[10] - BPFBOX_STACK_SIZE; } while (0)
 #else
-#define STACK_ENTER() do { } while (0)
+/* verified: zero the callee's frame only in runs of programs that may read
+ * stack they never wrote (one predictable branch per call otherwise) */
+#define STACK_ENTER() do {                                                        \
+		if (UNLIKELY(ex->zero_stack))                                     \
+			memset((void *)(uintptr_t)(reg[10] - BPFBOX_STACK_SIZE), 0, BPFBOX_STACK_SIZE); \
+	} while (0)
 #define STACK_LEAVE() do { } while (0)
 #endif
 #define EXIT() do {                                                               \
-		if (ex->depth == 0)                                               \
+		if (ex->depth == base)                                            \
 			goto done;                                                \
 		struct vm_frame *f_ = &ex->frames[--ex->depth];                   \
 		memcpy(&reg[6], f_->saved, sizeof(f_->saved));                    \
@@ -208,15 +227,17 @@ after_call:
 		ex->tail_target = NULL;
 		ex->prog = prog;
 		code = prog->code.insns;
-		pc = code;
+		pc = code + prog->entry;
 		/* The kernel keeps r1 (the context) and the stack; a tail call
-		 * from a subprogram unwinds to the main frame here. */
+		 * from a subprogram unwinds to the main frame here.  (Nested
+		 * calls refuse tail calls, so base is 0.) */
 		uint64_t ctx = reg[1];
-		while (ex->depth) {
+		while (ex->depth > base) {
 			struct vm_frame *f_ = &ex->frames[--ex->depth];
 			reg[10] = f_->r10;
 		}
 		STACK_LEAVE();
+		vm_tail_enter(ex, prog);
 		memset(reg, 0, sizeof(uint64_t) * 10);
 		reg[1] = ctx;
 		goto dispatch_here;
@@ -266,6 +287,8 @@ fail:
 #undef JUMP_LONG
 #undef JUMP_IF
 #undef CALL_HELPER
+#undef BUDGET_OUT
+#undef BUDGET_IN
 #undef CALL_KFUNC
 #undef CALL_LOCAL
 #undef STACK_ENTER

@@ -10,6 +10,21 @@
  * are entered, so a program never reads stale host bytes, and a frame that
  * returned is out of reach again.
  *
+ * Verified programs run without those checks, and without the zeroing
+ * unless the verifier found a path that may read stack bytes the program
+ * never wrote (prog->zero_stack): then every frame is zeroed on entry in
+ * unchecked runs too, and the run carries the flag (ex->zero_stack) into
+ * the frames of bpf-to-bpf calls and nested calls.  A program that only
+ * reads what it wrote pays nothing.
+ *
+ * Nested calls (bpfbox_exec__call, the callbacks of bpf_loop and
+ * bpf_for_each_map_elem) run another program in the next frame of the
+ * same stack: an engine starts in the frame whose r10 is ex->entry_r10
+ * (set by the VM) at depth ex->depth, and its `exit` at that depth returns
+ * to the VM.  Engines record the r10 of the frame that calls a helper in
+ * ex->call_r10 and, in checked mode, the budget left in ex->budget, so a
+ * nested call knows where its frame goes and draws on the same budget.
+ *
  * The JIT reads the offsets of these fields (offsetof) to emit inline
  * checks and calls; keep the fast-path fields first.
  */
@@ -35,15 +50,21 @@ struct bpfbox_vm {
 	uint64_t insn_budget;
 	bool (*region_hook)(void *ud, uint64_t addr, uint64_t len, bool write);
 	void *region_hook_ud;
+	struct bpfbox_prog *(*func_prog)(void *ud, uint64_t value);
+	void *func_prog_ud;
 	struct vm_helper helpers[BPFBOX_MAX_HELPERS];
 };
 
 /* Native code attached by the JIT layer (jit/): the vm layer only calls it
- * through this pointer, so vm/ never includes jit/. */
-typedef uint64_t (*vm_jit_entry)(uint64_t r1, uint64_t r2, struct bpfbox_exec *ex);
+ * through this pointer, so vm/ never includes jit/.  The entry takes r1..r5
+ * in the SysV argument registers (which are where the JIT keeps them) and
+ * the run; it starts in the frame ex->entry_r10. */
+typedef uint64_t (*vm_jit_entry)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				 uint64_t r5, struct bpfbox_exec *ex);
 struct vm_jit_code {
 	vm_jit_entry entry;
-	bool checked; /* compiled with checked-mode memory checks and budget */
+	bool checked;    /* compiled with checked-mode memory checks and budget */
+	bool zero_stack; /* unchecked code that zeroes the frames of bpf-to-bpf calls */
 	void (*release)(struct vm_jit_code *code);
 };
 
@@ -53,7 +74,9 @@ struct bpfbox_prog {
 	struct bpfbox_insn *raw;  /* copy of the input (lddw pseudo forms resolved in `code`) */
 	struct isa_prog code;     /* decoded, one isa_insn per slot */
 	void *owner;
+	uint32_t entry;           /* slot runs start at (a callback's function) */
 	bool verified;
+	bool zero_stack;          /* verified, but may read stack it never wrote */
 	struct vm_jit_code *jit;  /* NULL until bpfbox_prog__jit() */
 };
 
@@ -72,13 +95,25 @@ struct bpfbox_exec {
 	/* fast-path fields (the JIT reads them at fixed offsets) */
 	uint64_t mem_lo, mem_hi;     /* r1 region */
 	uint64_t stack_lo, stack_hi; /* live stack: [deepest frame bottom, top) */
-	uint64_t budget;             /* instructions left (checked mode) */
+	uint64_t budget;             /* instructions left (checked mode; current at helper calls) */
 	uint8_t mem_writable;
 	uint8_t checked;
 	uint8_t stop;                /* a helper aborted or asked for a tail call */
-	uint8_t pad_;
+	uint8_t zero_stack;          /* unchecked run: zero the frames it enters */
 	int err;                     /* error of an aborted run */
-	/* the rest */
+	uint64_t call_r10;           /* r10 of the frame calling the current helper */
+	uint64_t entry_r10;          /* r10 of the frame an engine starts in */
+	/* state that starts at zero */
+	size_t pc;                   /* slot of the current helper call / fault */
+	struct bpfbox_prog *tail_target;
+	unsigned tail_calls;
+	unsigned nest;               /* nested calls (bpfbox_exec__call) in progress */
+	unsigned ngrants;
+	uint8_t frame0_clean;        /* frame 0 was zeroed this run (holds no host bytes) */
+	/* bpfbox_prog__run clears everything above (at most 128 bytes: a
+	 * longer `rep stos` leaves the CPUs' fast short-string path and
+	 * costs a short run a third of its time) and assigns what follows */
+	struct vm_region grants[VM_MAX_GRANTS];
 	uint64_t budget0;            /* the run's whole budget, for messages */
 	struct bpfbox_prog *prog;    /* the program running now (changes on tail calls) */
 	struct bpfbox_vm *vm;
@@ -86,15 +121,12 @@ struct bpfbox_exec {
 	struct bpfbox_log *log;
 	const uint8_t *pkt;
 	uint64_t pkt_len;
-	size_t pc;                   /* slot of the current helper call / fault */
-	struct bpfbox_prog *tail_target;
-	unsigned tail_calls;
-	unsigned ngrants;
-	struct vm_region grants[VM_MAX_GRANTS];
-	unsigned depth;              /* current call depth (0 = main) */
+	uint8_t engine;              /* the run's enum bpfbox_engine (nested calls follow it) */
+	unsigned depth;              /* interpreter: current call depth (0 = main) */
 	struct vm_frame frames[BPFBOX_MAX_CALL_DEPTH];
 	uint8_t stack[VM_STACK_BYTES] __attribute__((aligned(16)));
 };
+_Static_assert(offsetof(struct bpfbox_exec, grants) <= 128, "the cleared part of a run's state");
 
 /* [a, a+size) inside [lo, hi)?  Written so that no sum can wrap: an
  * address near 2^64 must not pass by overflowing a + size. */
@@ -116,12 +148,38 @@ void vm_error(struct bpfbox_exec *ex, size_t pc, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* The interpreter variants (interp.c): dispatch by computed goto or by
- * switch, with or without checked-mode checks.  They return 0 and set *r0,
- * or a negative errno (ex->err) with the log line already written. */
-int vm_interp_goto_checked(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0);
-int vm_interp_goto_unchecked(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0);
-int vm_interp_switch_checked(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0);
-int vm_interp_switch_unchecked(struct bpfbox_exec *ex, uint64_t r1, uint64_t r2, uint64_t *r0);
+ * switch, with or without checked-mode checks.  They run ex->prog from its
+ * slot 0 with r1..r5 = args[0..4], in the frame ex->entry_r10 at depth
+ * ex->depth (the caller set up, and zeroed when needed, that frame), and
+ * return 0 and set *r0, or a negative errno (ex->err) with the log line
+ * already written. */
+typedef int (*vm_interp_fn)(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0);
+int vm_interp_goto_checked(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0);
+int vm_interp_goto_unchecked(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0);
+int vm_interp_switch_checked(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0);
+int vm_interp_switch_unchecked(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0);
+
+/* The top of the eBPF stack (r10 of frame 0). */
+static inline uint64_t vm_stack_top(const struct bpfbox_exec *ex)
+{
+	return (uint64_t)(uintptr_t)(ex->stack + VM_STACK_BYTES);
+}
+
+/* A tail call to `target` is about to start (the stack carries over): when
+ * the target may read stack it never wrote and frame 0 was not zeroed this
+ * run, zero it now, and carry the target's flag into the run. */
+void vm_tail_enter(struct bpfbox_exec *ex, const struct bpfbox_prog *target);
+
+/* Whether JIT code `jit` may run `prog` in a run that is checked or not
+ * and zeroes entered frames or not. */
+static inline bool vm_jit_usable(const struct vm_jit_code *jit, bool checked, bool zero)
+{
+	return jit && (jit->checked || (!checked && (jit->zero_stack || !zero)));
+}
+
+/* The program a function value (lddw src 4 after resolution) runs as a
+ * callback, through the VM's func_prog hook; NULL when unknown. */
+struct bpfbox_prog *vm_func_prog(const struct bpfbox_prog *prog, uint64_t value);
 
 /* Shared semantics primitives used by isa.def's SEM column (and by the JIT's
  * slow paths): RFC 9669 division, byte order. */

@@ -495,7 +495,7 @@ static void callbacks(void)
 		uint64_t r0;
 	} t[] = {
 		{ "sum", 0, "", 4950 },
-		{ "recurse", -EOVERFLOW, "nested more than 8 deep", 0 },
+		{ "recurse", -EOVERFLOW, "call depth exceeds 8 frames", 0 },
 		{ "faults", -EFAULT, "out-of-bounds load", 0 },
 		{ "forever", -ELOOP, "budget", 0 },
 	};
