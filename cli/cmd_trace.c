@@ -52,8 +52,8 @@ static void usage(FILE *f)
 		"  without bpfbox its traced syscalls would fail); an attached -p process is\n"
 		"  detached by the kernel and runs on.\n"
 		"exit status: CMD's exit code (128+N if signal N killed it; 127 if it cannot\n"
-		"  be executed); with -p 0 after detaching; 1 --strict and the verifier\n"
-		"  rejected a program; 2 bad input or usage\n",
+		"  be executed); with -p 0 after detaching; 1 the verifier rejected a\n"
+		"  program (--no-verify runs it in checked mode); 2 bad input or usage\n",
 		hookcli_options_help);
 }
 

@@ -97,8 +97,8 @@ static void usage(FILE *f, int mode)
 		"%s"
 		"output: trace_printk lines and ring buffer records while packets run, then one\n"
 		"  line per verdict with its count (one JSON object with --json)\n"
-		"exit status: 0 done, 1 a program run failed (or --strict and the verifier\n"
-		"  rejected it), 2 bad input or usage\n",
+		"exit status: 0 done, 1 a program run failed or the verifier rejected the\n"
+		"  program (--no-verify runs it in checked mode), 2 bad input or usage\n",
 		hookcli_options_help);
 }
 

@@ -7,11 +7,11 @@
  *   verify   with bpfbox's verifier, given the program type, the context
  *            size the hook provides and the object's map shapes — as the
  *            kernel does at load time.  A verified program runs without
- *            run-time checks.  One the verifier rejects runs in checked
- *            mode (a note says why), where every access is checked at run
- *            time and a fault stops the program, never bpfbox: both ways
- *            are safe (DESIGN.md).  --strict refuses it instead (exit 1),
- *            as the kernel would; --no-verify skips the verifier;
+ *            run-time checks; one the verifier rejects is refused (exit 1,
+ *            the reason on one line), as the kernel would.  --no-verify
+ *            skips the verifier and runs the program in checked mode,
+ *            where every access is checked at run time and a fault stops
+ *            the program, never bpfbox (DESIGN.md);
  *   compile  with the JIT when it can (verified programs get unchecked
  *            code), else the interpreter runs it; --interp forces that.
  *
@@ -50,10 +50,9 @@ const char hookcli_options_help[] =
 	"                     char comm[16]; }' (linux/types.h types, pid_t, uid_t, u32...)\n"
 	"  --record-btf FILE  look --record-type T up in FILE (BTF, or an ELF with .BTF)\n"
 	"  --trace-out FILE   bpf_trace_printk lines go to FILE (default stdout)\n"
-	"  --strict           refuse a program the verifier rejects (exit 1), as the\n"
-	"                     kernel would; by default it runs in checked mode (every\n"
-	"                     access checked at run time; a fault stops the program)\n"
-	"  --no-verify        skip the verifier: run in checked mode\n"
+	"  --no-verify        skip the verifier (which refuses an unsafe program, exit\n"
+	"                     1): run in checked mode, every access checked at run\n"
+	"                     time, a fault stops the program\n"
 	"  --interp           use the interpreter (default: the JIT when it compiles)\n"
 	"  --budget N         instructions per run in checked mode (default 1000000)\n"
 	"  -v                 say what is loaded, verified and compiled\n"
@@ -100,8 +99,6 @@ int hookcli_option(const char *cmd, int argc, char **argv, int *i, struct hookcl
 		a->dump_maps = true;
 	else if (!strcmp(o, "--no-verify"))
 		a->no_verify = true;
-	else if (!strcmp(o, "--strict"))
-		a->strict = true;
 	else if (!strcmp(o, "--interp"))
 		a->interp = true;
 	else if (!strcmp(o, "--jit"))
@@ -261,17 +258,13 @@ int hookcli_prepare(struct hookcli *h, const struct hookcli_args *a, struct bpfb
 		BPFBOX_OPTS(bpfbox_obj_verify_opts, ov, .prog_type = prog_type,
 			    .ctx_size = ctx_size, .log = &log, .mark = true);
 		int e = bpfbox_obj_prog__verify(h->obj, p, &ov);
-		if (e && a->strict) {
-			first_line(vlog);
-			cli_err(h->cmd, "prog '%s' rejected by the verifier: %s", name,
-				vlog[0] ? vlog : strerror(-e));
-			return CLI_EXIT_NO;
-		}
 		if (e) {
 			first_line(vlog);
-			fprintf(stderr, "bpfbox %s: prog '%s' not verified (%s); it runs in checked "
-				"mode\n", h->cmd, name, vlog[0] ? vlog : strerror(-e));
-		} else if (a->verbose)
+			cli_err(h->cmd, "prog '%s' rejected by the verifier: %s (--no-verify runs it "
+				"in checked mode)", name, vlog[0] ? vlog : strerror(-e));
+			return CLI_EXIT_NO;
+		}
+		if (a->verbose)
 			fprintf(stderr, "bpfbox %s: prog '%s' verified\n", h->cmd, name);
 	}
 	if (!a->interp) {

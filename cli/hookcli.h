@@ -27,7 +27,6 @@ struct hookcli_args {
 	bool json;                 /* --json */
 	bool dump_maps;            /* --dump-maps */
 	bool no_verify;            /* --no-verify */
-	bool strict;               /* --strict: a rejected program is an error */
 	bool interp;               /* --interp (else JIT when it compiles) */
 	bool verbose;              /* -v */
 	uint64_t budget;           /* --budget N */
@@ -58,9 +57,8 @@ int hookcli_open(struct hookcli *h, const char *cmd, const struct hookcli_args *
 
 /* Verify (unless --no-verify) and JIT-compile (unless --interp) one loaded
  * program that the hook will run with a context of ctx_size bytes.  A
- * program the verifier rejects runs in checked mode (a note on stderr), or
- * with --strict is refused.  Returns 0, or the CLI exit code (1: rejected)
- * after one line. */
+ * program the verifier rejects is refused.  Returns 0, or the CLI exit
+ * code (1: rejected) after one line on stderr. */
 int hookcli_prepare(struct hookcli *h, const struct hookcli_args *a, struct bpfbox_obj_prog *p,
 		    int prog_type, uint32_t ctx_size);
 

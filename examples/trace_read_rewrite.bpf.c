@@ -109,27 +109,38 @@ int enter_read(struct sys_enter_read_args *ctx)
 }
 
 /* Replace FROM by TO in c->b[0..n); returns how many. */
-static __always_inline int replace(struct chunk *c, long n)
-{
-	const char from[] = FROM, to[] = TO;
-	int hits = 0;
+/* The scan of one chunk is a bpf_loop callback, verified once for any
+ * offset.  An unrolled scan would make a verifier follow both outcomes of
+ * every byte comparison, over every offset of every chunk, on one path:
+ * more than the 8192 pending branches the kernel's verifier allows ("The
+ * sequence of 8193 jumps is too complex"), in bpfbox's verifier as in
+ * the kernel's. */
+struct scan {
+	struct chunk *c;
+	long n;       /* valid bytes in c */
+	__u64 *count; /* the rewrites counter */
+	int dirty;    /* c changed: write it back (0 or 1: a counter here would
+		       * be a value per number of hits to the kernel's verifier) */
+};
 
-	for (int i = 0; i < CHUNK - (int)WLEN + 1; i++) {
-		if (i + (long)WLEN > n)
-			break;
-		int same = 1;
+static long scan_at(__u32 i, void *data)
+{
+	struct scan *s = data;
+	const char from[] = FROM, to[] = TO;
+
+	if (i > CHUNK - WLEN || i + WLEN > s->n)
+		return 1; /* past the chunk's bytes: stop */
+	char *p = &s->c->b[i];
 #pragma clang loop unroll(full)
-		for (int k = 0; k < (int)WLEN; k++)
-			if (c->b[i + k] != from[k])
-				same = 0;
-		if (!same)
-			continue;
+	for (int k = 0; k < (int)WLEN; k++)
+		if (p[k] != from[k])
+			return 0;
 #pragma clang loop unroll(full)
-		for (int k = 0; k < (int)WLEN; k++)
-			c->b[i + k] = to[k];
-		hits++;
-	}
-	return hits;
+	for (int k = 0; k < (int)WLEN; k++)
+		p[k] = to[k];
+	s->dirty = 1;
+	__sync_fetch_and_add(s->count, 1);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_read")
@@ -146,9 +157,9 @@ int exit_read(struct sys_exit_args *ctx)
 		return 0;
 	__u32 zero = 0;
 	struct chunk *c = bpf_map_lookup_elem(&scratch, &zero);
-	if (!c)
+	__u64 *count = bpf_map_lookup_elem(&rewrites, &zero);
+	if (!c || !count)
 		return 0;
-	int total = 0;
 	for (int i = 0; i < MAX_CHUNKS; i++) {
 		long off = (long)i * STEP;
 		if (off >= ret)
@@ -160,15 +171,10 @@ int exit_read(struct sys_exit_args *ctx)
 			break;
 		if (bpf_probe_read_user(c->b, n, (void *)(ubuf + off)))
 			break;
-		int hits = replace(c, n);
-		if (hits && bpf_probe_write_user((void *)(ubuf + off), c->b, n))
+		struct scan s = { c, n, count, 0 };
+		bpf_loop(CHUNK - WLEN + 1, scan_at, &s, 0);
+		if (s.dirty && bpf_probe_write_user((void *)(ubuf + off), c->b, n))
 			break;
-		total += hits;
-	}
-	if (total) {
-		__u64 *cnt = bpf_map_lookup_elem(&rewrites, &zero);
-		if (cnt)
-			__sync_fetch_and_add(cnt, total);
 	}
 	return 0;
 }

@@ -617,6 +617,8 @@ int vrf_check_exit(struct venv *env)
 						  "should have been in [0, 1]",
 						  (long long)r0->smin, (long long)r0->smax);
 			env->insn_idx = (uint32_t)f->callsite; /* the helper may call it again */
+			env->cb_reentry = true;
+			s->cb_calls++;
 		} else {
 			if (r0->type == V_STACK)
 				return vrf_reject(env, -EINVAL,

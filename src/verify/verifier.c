@@ -162,6 +162,7 @@ static int pop_branch(struct venv *env)
 		return 1;
 	struct vpending *p = &env->stack[--env->nstack];
 	env->cur = p->st;
+	env->cb_reentry = false;
 	env->prev_insn = p->prev;
 	env->insn_idx = p->insn;
 	if (env->verbose)
@@ -202,8 +203,6 @@ static void widen(struct vstate *cur, const struct vstate *old)
 static int is_state_visited(struct venv *env, uint32_t idx)
 {
 	bool cb = env->is_cb_call[idx];
-	struct vstored *loop_head = NULL;
-	unsigned visits = 0;
 	/* Store only after some work since the last stored state (the
 	 * kernel's heuristic: 2 jumps and 8 instructions), except where
 	 * callbacks loop; inside a loop (a state still being explored is
@@ -239,19 +238,17 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 		}
 		link = &sl->next;
 		if (sl->branches) {
-			visits++;
 			if (cb) {
 				if (vrf_states_covered(env, &sl->st, &env->cur, idx, false)) {
 					sl->hit++;
 					env->pruned++;
 					return 1;
 				}
-				if (!loop_head)
-					loop_head = sl;
 				sl->miss++;
 				continue;
 			}
-			if (vrf_states_covered(env, &sl->st, &env->cur, idx, true))
+			if (sl->st.cb_calls == env->cur.cb_calls &&
+			    vrf_states_covered(env, &sl->st, &env->cur, idx, true))
 				return vrf_reject(env, -EINVAL,
 						  "infinite loop detected at insn %u: the state repeats "
 						  "exactly, nothing changes between iterations",
@@ -270,8 +267,28 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 		if (add)
 			sl->miss++;
 	}
-	if (cb && loop_head && visits >= 4)
-		widen(&env->cur, &loop_head->st);
+	/* Widen where a callback's calls repeat, as the kernel does when a
+	 * callback returns (prepare_func_exit): against the state of the
+	 * previous call on this path, and only after a few exact calls.  Not
+	 * where the caller reaches the helper again (an outer loop): its
+	 * registers differ from the last call's and must keep their values. */
+	bool reentry = cb && env->cb_reentry;
+	env->cb_reentry = false;
+	if (reentry) {
+		const struct vstored *prev = NULL;
+		unsigned calls = 1;
+		for (const struct vstored *a = env->cur.parent; a; a = a->parent) {
+			if (a->insn != idx || a->st.nframes != env->cur.nframes)
+				continue;
+			if (!prev)
+				prev = a;
+			if (!a->cb_iter)
+				break; /* the first call of this run of the helper */
+			calls++;
+		}
+		if (prev && calls >= 4)
+			widen(&env->cur, &prev->st);
+	}
 	if (!add)
 		return 0;
 	env->last_store_jmps = env->jmps;
@@ -284,6 +301,7 @@ static int is_state_visited(struct venv *env, uint32_t idx)
 		return -ENOMEM;
 	}
 	s->insn = idx;
+	s->cb_iter = reentry;
 	s->branches = 1;
 	s->parent = env->cur.parent;
 	s->next = env->explored[idx];

@@ -140,6 +140,10 @@ struct vstate {
 	uint32_t lock_id;    /* id of the map value pointer whose lock is held, 0: none */
 	int32_t lock_map;    /* map index of the held lock */
 	int32_t lock_insn;
+	/* callback calls that returned on this path (the kernel's
+	 * callback_unroll_depth): states of different calls of a callback
+	 * are never "the same state again", whatever their registers */
+	uint32_t cb_calls;
 	struct vstored *parent; /* newest stored ancestor (for completion counting) */
 };
 
@@ -153,6 +157,7 @@ struct vstored {
 	uint32_t insn;
 	uint32_t hit, miss;
 	bool evicted;            /* out of the list; freed when complete */
+	bool cb_iter;            /* stored at a callback's call site on its return: a next call */
 	struct vstored *gprev, *gnext; /* evicted and still in progress: env->graveyard */
 	struct vstate st;
 };
@@ -223,6 +228,7 @@ struct venv {
 	int64_t err_insn;
 	int64_t uninit_insn;      /* first insn seen reading stack bytes never written, -1 */
 	bool failed;
+	bool cb_reentry;          /* a callback returned: the next state is its next call */
 	int err;
 	char *msgbuf;             /* the first error line */
 };

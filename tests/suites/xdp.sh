@@ -99,10 +99,13 @@ check "tc: l4_csum_replace adjusted the TCP checksum" [ "$(byte c.pcap 1 50 2)" 
 check "tc: 4 packets passed to OUT" [ "$("$M" dump c.pcap | wc -l)" -eq 4 ]
 
 # ---- failures and usage ---------------------------------------------------------------------------
-out=$("$B" xdp $P/xdp_fault.bpf.c --pcap t.pcap 2>err)
+out=$("$B" xdp $P/xdp_fault.bpf.c --no-verify --pcap t.pcap 2>err)
 rc=$?
 check "a faulting program: every packet XDP_ABORTED, exit 1" [ $rc -eq 1 ] && grep -qx "XDP_ABORTED 6" <<<"$out" && grep -qx "errors 6" <<<"$out"
 check "a faulting program: one error line naming the instruction" [ "$(grep -c "bpfbox xdp: packet" err)" -eq 1 ] && grep -q "insn [0-9]*: out-of-bounds load" err
+out=$("$B" xdp $P/xdp_fault.bpf.c --pcap t.pcap 2>err)
+rc=$?
+check "without --no-verify the verifier refuses it: exit 1, one line, no packet run" [ $rc -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "rejected by the verifier" err && [ -z "$out" ]
 "$B" xdp --help | grep -q "usage: bpfbox xdp PROG"
 check "xdp --help" [ $? -eq 0 ]
 "$B" filter --help | grep -q "usage: bpfbox filter PROG" && "$B" tc --help | grep -q "usage: bpfbox tc PROG"
