@@ -13,9 +13,19 @@
  * Concurrency.  Buckets are guarded by striped mutexes (bucket b uses lock
  * b mod nlocks, nlocks <= 256), which plays the part of the kernel's
  * per-bucket spinlocks: updates, deletes and lookups of keys in different
- * stripes proceed in parallel.  Lookups take the stripe lock too (the
- * kernel's are lock-free under RCU); user-space copies of values are made
- * under it, so they are atomic with respect to user-space updates.  An
+ * stripes proceed in parallel.  A program's lookup (bpfbox_map__elem) of
+ * a plain or per-CPU hash takes no lock, as the kernel's under RCU: each
+ * stripe has a sequence count, odd while an element is being unlinked
+ * from one of its chains; the reader walks the chain (next pointers and
+ * hashes read atomically) and keeps what it found only if the count was
+ * even and unchanged, else it walks again (and after a few tries takes
+ * the lock).  Walking a chain that changes under it is memory-safe
+ * because elements are never freed while the map lives (pool.c): a reader
+ * that followed an element into its new chain just tries again.  Inserts
+ * need no count: a fully written element is published by one release
+ * store of its bucket's head.  User-space lookups take the stripe lock;
+ * their copies of values are made under it, so they are atomic with
+ * respect to user-space updates.  An
  * existing element is updated in place (the kernel swaps in a new element
  * for non-per-CPU maps): a program reading the value through its pointer
  * may see a half-written value, as with arrays.  Bucket heads are also
@@ -61,6 +71,7 @@ struct htab {
 	uint32_t n_buckets;
 	uint32_t nlocks; /* power of two */
 	pthread_mutex_t *locks;
+	uint32_t *seqs;  /* per stripe: odd while a chain of it is changing */
 	uint32_t nlocks_init;
 	uint32_t seed;
 	uint32_t count; /* atomic: live elements */
@@ -121,6 +132,7 @@ static void htab_free(struct bpfbox_map *m)
 	for (uint32_t i = 0; i < h->nlocks_init; i++)
 		pthread_mutex_destroy(&h->locks[i]);
 	map_zfree(m, h->locks, (uint64_t)h->nlocks * sizeof(pthread_mutex_t));
+	map_zfree(m, h->seqs, (uint64_t)h->nlocks * sizeof(uint32_t));
 	map_zfree(m, h->buckets, (uint64_t)h->n_buckets * sizeof(*h->buckets));
 }
 
@@ -165,8 +177,9 @@ static int htab_alloc(const struct map_attr *a0, struct bpfbox_map **out)
 	h->seed = (a.map_flags & BPFBOX_F_ZERO_SEED) ? 0 : map_random_seed(h);
 	int err = -ENOMEM;
 	h->locks = map_zalloc(m, (uint64_t)h->nlocks * sizeof(pthread_mutex_t));
+	h->seqs = map_zalloc(m, (uint64_t)h->nlocks * sizeof(uint32_t));
 	h->buckets = map_zalloc(m, (uint64_t)n_buckets * sizeof(*h->buckets));
-	if (!h->locks || !h->buckets)
+	if (!h->locks || !h->seqs || !h->buckets)
 		goto fail;
 	for (; h->nlocks_init < h->nlocks; h->nlocks_init++)
 		if (pthread_mutex_init(&h->locks[h->nlocks_init], NULL))
@@ -186,12 +199,30 @@ fail:
 
 /* ---- the core: find, insert, delete under the bucket lock ---------------------- */
 
+/* Key equality; the common key sizes without a call to memcmp. */
+static inline bool key_eq(const void *a, const void *b, uint32_t n)
+{
+	if (n == 4) {
+		uint32_t x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	if (n == 8) {
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	return !memcmp(a, b, n);
+}
+
 static struct htab_elem *find(struct htab *h, uint32_t b, const void *key, uint32_t hash,
 			      struct htab_elem **prev)
 {
 	struct htab_elem *p = NULL;
 	for (struct htab_elem *e = h->buckets[b]; e; p = e, e = e->next)
-		if (e->hash == hash && !memcmp(e->data, key, h->map.key_size)) {
+		if (e->hash == hash && key_eq(e->data, key, h->map.key_size)) {
 			if (prev)
 				*prev = p;
 			return e;
@@ -231,13 +262,20 @@ static void lru_touch(struct htab *h, struct htab_elem *e)
 	}
 }
 
-/* Remove e (found with predecessor prev) from bucket b.  Lock held. */
+/* Remove e (found with predecessor prev) from bucket b.  Lock held.  The
+ * stripe's count is odd meanwhile, so a lock-free reader that saw the
+ * chain before or during the change walks it again. */
 static void unlink_elem(struct htab *h, uint32_t b, struct htab_elem *e, struct htab_elem *prev)
 {
+	uint32_t *seq = &h->seqs[b & (h->nlocks - 1)];
+	uint32_t sq = *seq;
+	__atomic_store_n(seq, sq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the chain changes */
 	if (prev)
-		prev->next = e->next;
+		__atomic_store_n(&prev->next, e->next, __ATOMIC_RELAXED);
 	else
 		set_bucket_head(h, b, e->next);
+	__atomic_store_n(seq, sq + 2, __ATOMIC_RELEASE);
 	pool_set_live(&h->pool, e, 0);
 	__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
 	if (h->lru)
@@ -320,11 +358,11 @@ static int update_core(struct htab *h, const void *key, const void *src, uint64_
 	if (!e)
 		goto out;
 	err = 0;
-	e->hash = hash;
+	__atomic_store_n(&e->hash, hash, __ATOMIC_RELAXED);
 	memcpy(e->data, key, h->map.key_size);
 	write_value(h, e, src, mode, cpu, true, NULL);
-	e->next = h->buckets[b];
-	set_bucket_head(h, b, e);
+	__atomic_store_n(&e->next, h->buckets[b], __ATOMIC_RELAXED);
+	set_bucket_head(h, b, e); /* publishes the element (release) */
 	pool_set_live(&h->pool, e, 1);
 	__atomic_add_fetch(&h->count, 1, __ATOMIC_RELAXED);
 	if (h->lru)
@@ -567,6 +605,34 @@ static int htab_lookup_ptr(struct bpfbox_map *m, const void *key, void **ptr)
 
 /* ---- program face ---------------------------------------------------------------- */
 
+/* find() without the lock, for non-LRU maps (see the essay).  The walk is
+ * bounded: a chain seen while elements move may not end. */
+static struct htab_elem *find_nolock(struct htab *h, uint32_t b, const void *key, uint32_t hash)
+{
+	const uint32_t *seq = &h->seqs[b & (h->nlocks - 1)];
+	for (int tries = 0; tries < 8; tries++) {
+		uint32_t s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+		if (s0 & 1)
+			continue;
+		struct htab_elem *found = NULL;
+		uint32_t steps = 0;
+		for (struct htab_elem *e = bucket_head(h, b); e && steps <= h->map.max_entries;
+		     e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE), steps++)
+			if (__atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash &&
+			    key_eq(e->data, key, h->map.key_size)) {
+				found = e;
+				break;
+			}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the walk's loads before the re-check */
+		if (__atomic_load_n(seq, __ATOMIC_RELAXED) == s0)
+			return found;
+	}
+	pthread_mutex_lock(bucket_lock(h, b));
+	struct htab_elem *e = find(h, b, key, hash, NULL);
+	pthread_mutex_unlock(bucket_lock(h, b));
+	return e;
+}
+
 static void *htab_elem(struct bpfbox_map *m, const void *key, uint32_t cpu)
 {
 	struct htab *h = HT(m);
@@ -574,11 +640,16 @@ static void *htab_elem(struct bpfbox_map *m, const void *key, uint32_t cpu)
 		return NULL;
 	uint32_t hash = map_hash(key, m->key_size, h->seed);
 	uint32_t b = hash & (h->n_buckets - 1);
-	pthread_mutex_lock(bucket_lock(h, b));
-	struct htab_elem *e = find(h, b, key, hash, NULL);
-	if (e && h->lru)
-		lru_touch(h, e);
-	pthread_mutex_unlock(bucket_lock(h, b));
+	struct htab_elem *e;
+	if (h->lru) {
+		pthread_mutex_lock(bucket_lock(h, b));
+		e = find(h, b, key, hash, NULL);
+		if (e)
+			lru_touch(h, e);
+		pthread_mutex_unlock(bucket_lock(h, b));
+	} else {
+		e = find_nolock(h, b, key, hash);
+	}
 	if (!e)
 		return NULL;
 	return elem_value(h, e) + (h->percpu ? (size_t)cpu * h->stride : 0);

@@ -106,8 +106,7 @@ bool map_is_map(const void *p)
 	return p && ((const struct bpfbox_map *)p)->magic == MAP_MAGIC;
 }
 
-/* A 64-bit multiply-xorshift hash of our own; nothing outside the process
- * sees its values, so it need not match the kernel's jhash. */
+/* A 64-bit multiply-xorshift mixer (random seeds). */
 static inline uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 31;
@@ -116,25 +115,6 @@ static inline uint64_t mix64(uint64_t x)
 	x *= 0x81dadef4bc2dd44dull;
 	x ^= x >> 33;
 	return x;
-}
-
-uint32_t map_hash(const void *p, size_t n, uint32_t seed)
-{
-	const uint8_t *b = p;
-	uint64_t h = mix64(seed ^ ((uint64_t)n << 32) ^ 0x9e3779b97f4a7c15ull);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, b, 8);
-		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
-		b += 8;
-		n -= 8;
-	}
-	if (n) {
-		uint64_t w = 0;
-		memcpy(&w, b, n);
-		h = mix64(h ^ w ^ 0xa5a5a5a5ull);
-	}
-	return (uint32_t)(h ^ (h >> 32));
 }
 
 uint32_t map_random_seed(const void *salt)

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include "bpfbox/maps.h"
 #include "util/util.h"
 
@@ -126,8 +127,45 @@ int map_inner_compatible(const struct bpfbox_map *m, const struct bpfbox_map *in
 bool map_is_map(const void *p);
 void map_put(struct bpfbox_map *m);
 
-/* Seeded hash of n bytes (hash maps, bloom filter); seed 0 is repeatable. */
-uint32_t map_hash(const void *p, size_t n, uint32_t seed);
+/* Seeded hash of n bytes (hash maps, bloom filter); seed 0 is repeatable.
+ * Our own multiply-xorshift hash (nothing outside the process sees its
+ * values, so it need not be the kernel's jhash), inline because a program's
+ * map lookup is mostly this: one multiply per 8 bytes of key, the tail read
+ * in fixed-size pieces, then a final avalanche so that the low bits (the
+ * bucket index) depend on every key bit. */
+static inline uint32_t map_hash(const void *p, size_t n, uint32_t seed)
+{
+	const uint8_t *b = p;
+	uint64_t h = (((uint64_t)seed << 32) | (uint32_t)n) * 0x9e3779b97f4a7c15ull;
+	for (; n >= 8; b += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	if (n) {
+		uint64_t w = 0;
+		if (n & 4) {
+			uint32_t x;
+			memcpy(&x, b, 4);
+			w = x;
+			b += 4;
+		}
+		if (n & 2) {
+			uint16_t x;
+			memcpy(&x, b, 2);
+			w = (w << 16) | x;
+			b += 2;
+		}
+		if (n & 1)
+			w = (w << 8) | *b;
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	}
+	h ^= h >> 29;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
 uint32_t map_random_seed(const void *salt);
 
 /* Does [addr, addr+len) lie in [base, base+size)? (overflow-safe) */

@@ -280,6 +280,78 @@ static void test_shared(uint32_t flags, const char *what)
 	bpfbox_map__free(m);
 }
 
+/* ---- program lookups without the lock ---------------------------------------------------
+ * bpfbox_map__elem of a hash walks its chain without the stripe lock.  Two
+ * threads churn keys through a map whose elements are constantly unlinked
+ * and reused (so elements move between chains under the readers), two
+ * threads look up 4 keys that stay: every lookup of them must find them,
+ * with their values. */
+struct elem_arg {
+	struct bpfbox_map *m;
+	int id;
+	long lookups;
+	int errors;
+};
+
+static void *elem_churn(void *p)
+{
+	struct elem_arg *a = p;
+	uint64_t seed = 777 + (uint64_t)a->id;
+	for (int i = 0; i < 200000; i++) {
+		uint32_t k = 100 + (uint32_t)(xs(&seed) % 40);
+		uint64_t v = k * 11u;
+		if (xs(&seed) & 1)
+			bpfbox_map__update(a->m, &k, &v, BPFBOX_ANY);
+		else
+			bpfbox_map__delete(a->m, &k);
+	}
+	return NULL;
+}
+
+static void *elem_reader(void *p)
+{
+	struct elem_arg *a = p;
+	for (int i = 0; i < 400000; i++) {
+		uint32_t k = (uint32_t)(i % 4);
+		uint64_t *v = bpfbox_map__elem(a->m, &k, 0);
+		a->lookups++;
+		if (!v || *v != k * 11u)
+			a->errors++;
+	}
+	return NULL;
+}
+
+static void *elem_worker(void *p)
+{
+	struct elem_arg *a = p;
+	return a->id < 2 ? elem_churn(p) : elem_reader(p);
+}
+
+static void test_elem_lockfree(uint32_t flags, const char *what)
+{
+	struct bpfbox_map *m = mk(BPFBOX_MAP_TYPE_HASH, 4, 8, 24, flags);
+	if (!m)
+		return;
+	for (uint32_t k = 0; k < 4; k++) {
+		uint64_t v = k * 11u;
+		bpfbox_map__update(m, &k, &v, BPFBOX_NOEXIST);
+	}
+	struct elem_arg args[NT];
+	for (int i = 0; i < NT; i++)
+		args[i] = (struct elem_arg){ .m = m, .id = i };
+	run_threads(elem_worker, args, sizeof(args[0]), NT);
+	long lookups = 0;
+	int errors = 0;
+	for (int i = 0; i < NT; i++) {
+		lookups += args[i].lookups;
+		errors += args[i].errors;
+	}
+	CHECK(errors == 0 && lookups == 800000,
+	      "%s: %ld program lookups of 4 stable keys while 2 threads churn 40 keys through "
+	      "24 slots: %d missed or wrong", what, lookups, errors);
+	bpfbox_map__free(m);
+}
+
 /* ---- LRU under pressure ----------------------------------------------------------------- */
 
 struct lru_arg {
@@ -753,6 +825,8 @@ int main(void)
 	test_counters(BPFBOX_MAP_TYPE_LRU_HASH, "lru_hash");
 	test_shared(0, "hash");
 	test_shared(BPFBOX_F_NO_PREALLOC, "hash no-prealloc");
+	test_elem_lockfree(0, "hash");
+	test_elem_lockfree(BPFBOX_F_NO_PREALLOC, "hash no-prealloc");
 	test_lru_threads();
 	test_ringbuf_threads();
 	test_queue_threads(BPFBOX_MAP_TYPE_QUEUE, "queue");
