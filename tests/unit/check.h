@@ -10,6 +10,7 @@
 #define BPFBOX_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <inttypes.h>
 
@@ -60,6 +61,30 @@ static int check_quiet_reported __attribute__((unused));
 		printf(__VA_ARGS__);     \
 		printf("\n");            \
 	} while (0)
+
+/* The whole file at path, NUL-terminated (malloc'd; *n its size when n is
+ * not NULL), or NULL. */
+static inline char *check_read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
+	if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+		free(b);
+		b = NULL;
+	}
+	if (b) {
+		b[sz] = 0;
+		if (n)
+			*n = (size_t)sz;
+	}
+	fclose(f);
+	return b;
+}
 
 static inline int check_summary(void)
 {

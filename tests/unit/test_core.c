@@ -53,20 +53,6 @@ static int compile(const char *src, const char *out)
 	return system(cmd);
 }
 
-static uint8_t *read_all(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *b = malloc(sz > 0 ? (size_t)sz : 1);
-	*n = b ? fread(b, 1, (size_t)sz, f) : 0;
-	fclose(f);
-	return b;
-}
-
 static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
 {
 	(void)l;
@@ -497,7 +483,7 @@ static void kernel(const char *obj, bool root)
 static void matches(const char *obj, const char *btfpath, bool root)
 {
 	size_t n;
-	uint8_t *b = read_all(obj, &n);
+	uint8_t *b = (uint8_t *)check_read_file(obj, &n);
 	if (!b || each_record(b, n, to_matches, NULL)) {
 		CHECK(0, "type_matches: rewrite the TYPE_EXISTS records");
 		free(b);
@@ -586,7 +572,7 @@ static void ambiguity(const char *obj)
 static void mismatch(const char *obj)
 {
 	size_t n;
-	uint8_t *b = read_all(obj, &n);
+	uint8_t *b = (uint8_t *)check_read_file(obj, &n);
 	struct bpfbox_object *o = NULL;
 	if (!b || bpfbox_object__open_mem(b, n, NULL, &o)) {
 		CHECK(0, "mismatch: open %s", obj);

@@ -98,25 +98,6 @@ static size_t find_insn(const struct bpfbox_insn *insns, size_t n, uint8_t code,
 
 /* ---- 1. stack zeroing ----------------------------------------------------------- */
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[n] = 0;
-	fclose(f);
-	return b;
-}
-
 /* The body of section "-- name" of a vector file (malloc'd), or NULL. */
 static char *section(const char *text, const char *name)
 {
@@ -151,7 +132,7 @@ static void uninit_vectors(void)
 			continue;
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		char *text = read_file(path);
+		char *text = check_read_file(path, NULL);
 		char *asm_text = text ? section(text, "asm") : NULL;
 		char *mem_text = text ? section(text, "mem") : NULL;
 		char *result = text ? section(text, "result") : NULL;
@@ -754,15 +735,20 @@ static const char nest[] =
 	"r0 = 0\n"
 	"exit\n";
 
+/* A main program that runs its callback `cb` n times with bpf_loop (no
+ * context) and returns what bpf_loop returns; the callback's body follows. */
+#define LOOP_CB(n)                                                              \
+	"r1 = " #n "\n"                                                       \
+	"r2 = func(0) ll\n"                                                    \
+	"r3 = 0\n"                                                             \
+	"r4 = 0\n"                                                             \
+	"call 181\n"                                                           \
+	"exit\n"                                                               \
+	"cb:\n"
+
 /* bpf_loop(1000, cb): each iteration is 4 instructions of the callback. */
 static const char spin[] =
-	"r1 = 1000\n"
-	"r2 = func(0) ll\n"
-	"r3 = 0\n"
-	"r4 = 0\n"
-	"call 181\n"
-	"exit\n"
-	"cb:\n"
+	LOOP_CB(1000)
 	"r0 = r1\n"
 	"r0 &= 0\n"
 	"r0 += 0\n"
@@ -770,13 +756,7 @@ static const char spin[] =
 
 /* The callback loads from address 0x1000. */
 static const char fault[] =
-	"r1 = 3\n"
-	"r2 = func(0) ll\n"
-	"r3 = 0\n"
-	"r4 = 0\n"
-	"call 181\n"
-	"exit\n"
-	"cb:\n"
+	LOOP_CB(3)
 	"r0 = 0\n"
 	"r1 = 4096\n"
 	"r0 = *(u64 *)(r1 + 0)\n"
@@ -785,13 +765,7 @@ static const char fault[] =
 /* The callback reads a slot of its frame it never wrote, and stops the
  * loop when that is not zero. */
 static const char cb_uninit[] =
-	"r1 = 3\n"
-	"r2 = func(0) ll\n"
-	"r3 = 0\n"
-	"r4 = 0\n"
-	"call 181\n"
-	"exit\n"
-	"cb:\n"
+	LOOP_CB(3)
 	"r0 = *(u64 *)(r10 - 8)\n"
 	"r1 = *(u64 *)(r10 - 512)\n"
 	"r0 |= r1\n"
@@ -799,13 +773,7 @@ static const char cb_uninit[] =
 
 /* The callback calls helper 999, which reports where it was called from. */
 static const char cb_where[] =
-	"r1 = 1\n"
-	"r2 = func(0) ll\n"
-	"r3 = 0\n"
-	"r4 = 0\n"
-	"call 181\n"
-	"exit\n"
-	"cb:\n"
+	LOOP_CB(1)
 	"call 999\n"
 	"r0 = 0\n"
 	"exit\n";

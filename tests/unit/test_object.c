@@ -96,24 +96,6 @@ static const char asm_src[] =
 	"r0 += 35\n"
 	"exit\n";
 
-static uint8_t *read_all(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *b = malloc((size_t)sz + 1);
-	if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*n = (size_t)sz;
-	return b;
-}
-
 /* Write src and compile it with clang (C) or llvm-mc (assembly). */
 static int build(const char *name, const char *src, bool assembly)
 {
@@ -525,7 +507,7 @@ static void stripped(const char *path)
 		return;
 	}
 	size_t n;
-	uint8_t *b = read_all(out, &n);
+	uint8_t *b = (uint8_t *)check_read_file(out, &n);
 	struct logcap L;
 	struct bpfbox_object *obj = NULL;
 	int e = b ? open_mem(b, n, &L, &obj) : -ENOENT;
@@ -545,7 +527,7 @@ static void stripped(const char *path)
 static void legacy(const char *path)
 {
 	size_t n;
-	uint8_t *b = read_all(path, &n);
+	uint8_t *b = (uint8_t *)check_read_file(path, &n);
 	struct logcap L;
 	struct bpfbox_object *obj = NULL;
 	int e = b ? open_mem(b, n, &L, &obj) : -ENOENT;
@@ -572,7 +554,7 @@ static void legacy(const char *path)
 static void mc_object(const char *path)
 {
 	size_t n;
-	uint8_t *b = read_all(path, &n);
+	uint8_t *b = (uint8_t *)check_read_file(path, &n);
 	struct logcap L;
 	struct bpfbox_object *obj = NULL;
 	int e = b ? open_mem(b, n, &L, &obj) : -ENOENT;
@@ -708,7 +690,7 @@ int main(void)
 	char path[700];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/base.o", dir);
-	uint8_t *b = read_all(path, &n);
+	uint8_t *b = (uint8_t *)check_read_file(path, &n);
 	if (!b) {
 		CHECK(0, "read %s", path);
 		return check_summary();
@@ -719,7 +701,7 @@ int main(void)
 	free(b);
 
 	snprintf(path, sizeof(path), "%s/extern.o", dir);
-	b = read_all(path, &n);
+	b = (uint8_t *)check_read_file(path, &n);
 	if (b) { /* __kconfig externs get their values in the .kconfig map */
 		struct logcap L;
 		struct bpfbox_object *obj;
@@ -733,7 +715,7 @@ int main(void)
 	}
 	free(b);
 	snprintf(path, sizeof(path), "%s/badext.o", dir);
-	b = read_all(path, &n);
+	b = (uint8_t *)check_read_file(path, &n);
 	if (b)
 		refuse("an extern outside .kconfig/.ksyms", b, n, -ENOTSUP, "extern 'mystery'");
 	free(b);

@@ -23,25 +23,6 @@ struct vector {
 	char *budget;
 };
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[n] = 0;
-	fclose(f);
-	return b;
-}
-
 static void append(char **dst, const char *line)
 {
 	size_t a = *dst ? strlen(*dst) : 0, b = strlen(line);
@@ -212,7 +193,7 @@ int main(int argc, char **argv)
 			continue;
 		char path[1024];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		char *text = read_all(path);
+		char *text = check_read_file(path, NULL);
 		struct vector v;
 		if (!text || parse(text, &v)) {
 			CHECK(0, "%s: parses", de->d_name);
