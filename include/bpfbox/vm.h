@@ -76,6 +76,16 @@ typedef uint64_t (*bpfbox_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint
 #define BPFBOX_MAX_HELPERS 1024
 BPFBOX_API int bpfbox_vm__set_helper(struct bpfbox_vm *vm, uint32_t id, const char *name,
 				     bpfbox_helper_fn fn, const void *contract);
+/* A leaf variant of helper `id` for verified code: a function that computes
+ * the same result for a verified program's arguments, never stops the run
+ * (no bpfbox_exec__abort, no tail call) and makes no nested call.  JIT code
+ * of a verified program calls it directly, without recording the call site
+ * or checking for a stop afterwards — the kernel's "inlined" helpers play
+ * this part (its map lookups are direct calls into the map).  NULL
+ * removes it; bpfbox_vm__set_helper clears it.  Returns 0, or -EINVAL (no
+ * helper `id` registered). */
+BPFBOX_API int bpfbox_vm__set_helper_leaf(struct bpfbox_vm *vm, uint32_t id,
+					  bpfbox_helper_fn leaf);
 /* Look up a helper; returns its function (NULL when absent) and optionally
  * its name and contract. */
 BPFBOX_API bpfbox_helper_fn bpfbox_vm__helper(const struct bpfbox_vm *vm, uint32_t id,

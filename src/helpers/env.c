@@ -278,11 +278,23 @@ BPFBOX_API int bpfbox_env__attach(struct bpfbox_env *env, struct bpfbox_vm *vm)
 #include "helpers.def"
 #undef HELPER
 	};
+	/* variants verified JIT code calls directly (they never stop the run) */
+	static const struct {
+		uint32_t id;
+		bpfbox_helper_fn leaf;
+	} leaves[] = {
+		{ 1, hlp_map_lookup_elem_leaf },
+	};
 	if (!env || !vm)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(fns); i++) {
 		int err = bpfbox_vm__set_helper(vm, fns[i].id, fns[i].name, fns[i].fn,
 						hlp_contract(fns[i].id));
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
+		int err = bpfbox_vm__set_helper_leaf(vm, leaves[i].id, leaves[i].leaf);
 		if (err)
 			return err;
 	}

@@ -40,25 +40,30 @@ static uint32_t map_cpu(struct bpfbox_exec *ex, struct bpfbox_map *m)
 	if (!m)                                         \
 		return (ret)
 
-uint64_t hlp_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-			     struct bpfbox_exec *ex)
+/* The lookup itself, for a map and key already proven (the leaf variant
+ * verified JIT code calls directly, bpfbox_vm__set_helper_leaf). */
+uint64_t hlp_map_lookup_elem_leaf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+				  struct bpfbox_exec *ex)
 {
-	/* the hottest helper: a verified program's map and key are proven,
-	 * so its lookup goes straight to the map (no map or memory check) */
-	struct bpfbox_map *m;
-	if (bpfbox_exec__checked(ex)) {
-		m = hlp_map(ex, r1, "map_lookup_elem");
-		if (!m || hlp_mem(ex, r2, bpfbox_map__key_size(m), false, "map_lookup_elem", "key"))
-			return 0;
-	} else {
-		m = (struct bpfbox_map *)(uintptr_t)r1;
-	}
+	struct bpfbox_map *m = (struct bpfbox_map *)(uintptr_t)r1;
 	const void *key = (const void *)(uintptr_t)r2;
 	uint32_t t = bpfbox_map__type(m);
 	if (is_map_in_map(t))
 		return (uint64_t)(uintptr_t)bpfbox_map__get_ptr(m, key);
 	uint32_t cpu = is_percpu(t) ? hlp_cpu(ex, bpfbox_map__nr_cpus(m)) : 0;
 	return (uint64_t)(uintptr_t)bpfbox_map__elem(m, key, cpu);
+}
+
+uint64_t hlp_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			     struct bpfbox_exec *ex)
+{
+	/* a verified program's map and key are proven */
+	if (bpfbox_exec__checked(ex)) {
+		struct bpfbox_map *m = hlp_map(ex, r1, "map_lookup_elem");
+		if (!m || hlp_mem(ex, r2, bpfbox_map__key_size(m), false, "map_lookup_elem", "key"))
+			return 0;
+	}
+	return hlp_map_lookup_elem_leaf(r1, r2, r3, r4, r5, ex);
 }
 
 uint64_t hlp_map_lookup_percpu_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,

@@ -56,6 +56,9 @@ struct bpfbox_callback {
 	uint64_t hlp_##NAME(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct bpfbox_exec *);
 #include "helpers.def"
 #undef HELPER
+/* Leaf variants for verified code (bpfbox_vm__set_helper_leaf). */
+uint64_t hlp_map_lookup_elem_leaf(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+				  struct bpfbox_exec *);
 
 /* memset(p, 0, n) that is defined for p == NULL when n == 0 (a program may
  * pass a NULL buffer of size 0). */

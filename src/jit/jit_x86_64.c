@@ -31,7 +31,9 @@
  *
  * Helper calls record the call's slot and the caller's r10 in the run
  * (and, in checked code, the budget left: a helper may run a nested call
- * that draws on it, so the code reloads it afterwards).  Frames of
+ * that draws on it, so the code reloads it afterwards), then check whether
+ * the helper stopped the run.  Verified code calls a helper's leaf variant
+ * (bpfbox_vm__set_helper_leaf: map lookups) directly, with neither.  Frames of
  * bpf-to-bpf calls are zeroed on entry in checked code and in unchecked
  * code compiled with zero_stack (a program the verifier saw reading stack
  * it never wrote); other unchecked code does not touch them.
@@ -901,6 +903,14 @@ static void gen_call_helper(struct gen *g, size_t pc, const struct isa_insn *in)
 	bpfbox_helper_fn fn = id < BPFBOX_MAX_HELPERS ? g->prog->vm->helpers[id].fn : NULL;
 	if (!fn) {
 		emit_jmp(st, error_stub(g, jit_rt_unknown_helper, pc, 1, id, -1)); /* jmp unknown_helper */
+		return;
+	}
+	bpfbox_helper_fn leaf = g->prog->vm->helpers[id].leaf;
+	if (!g->checked && leaf) {
+		/* a leaf helper neither stops the run nor calls back: no call
+		 * site to record, nothing to check after it */
+		ld_jctx(g, R9, JOFF(ex));                         /* mov r9, [r12 + ex] */
+		emit_call_abs(st, (const void *)leaf);            /* call leaf helper */
 		return;
 	}
 	if (g->checked) {

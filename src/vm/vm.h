@@ -41,6 +41,7 @@
 
 struct vm_helper {
 	bpfbox_helper_fn fn;
+	bpfbox_helper_fn leaf; /* for verified code: never stops, no nested calls */
 	const char *name;
 	const void *contract;
 };

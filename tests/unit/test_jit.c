@@ -746,6 +746,53 @@ static void test_api(void)
 	bpfbox_prog__free(prog);
 }
 
+/* Leaf helper variants: verified JIT code calls the leaf (here made to
+ * answer differently, to see which one runs), checked code and the
+ * interpreter the helper itself; set_helper clears the leaf. */
+static uint64_t helper_full(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			    struct bpfbox_exec *ex)
+{
+	return r1 + 100;
+}
+static uint64_t helper_leaf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			    struct bpfbox_exec *ex)
+{
+	return r1 + 200 + (ex != NULL);
+}
+
+static void test_leaf(void)
+{
+	CHECK(bpfbox_vm__set_helper_leaf(env.vm, 1000, helper_leaf) == -EINVAL,
+	      "a leaf for a helper that is not registered: -EINVAL");
+	bpfbox_vm__set_helper(env.vm, 1000, "full", helper_full, NULL);
+	CHECK(bpfbox_vm__set_helper_leaf(env.vm, 1000, helper_leaf) == 0, "set a leaf variant");
+	struct pb p = { .n = 0 };
+	E(&p, ISA_OP_MOV64_K, 1, 0, 0, 7);
+	E(&p, ISA_OP_CALL, 0, 0, 0, 1000);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	struct bpfbox_prog *prog;
+	if (bpfbox_prog__load(env.vm, p.s, p.n, NULL, &prog)) {
+		CHECK(0, "load");
+		return;
+	}
+	BPFBOX_OPTS(bpfbox_jit_opts, jo);
+	BPFBOX_OPTS(bpfbox_run_opts, jit_run, .engine = BPFBOX_ENGINE_JIT);
+	BPFBOX_OPTS(bpfbox_run_opts, interp_run, .engine = BPFBOX_ENGINE_INTERP);
+	uint64_t r0 = 0;
+	CHECK(bpfbox_prog__jit(prog, &jo) == 0 && bpfbox_prog__run(prog, &jit_run, &r0) == 0 && r0 == 107,
+	      "checked JIT code calls the helper (r0 %llu)", (unsigned long long)r0);
+	bpfbox_prog__set_verified(prog, true);
+	CHECK(bpfbox_prog__jit(prog, &jo) == 0 && bpfbox_prog__run(prog, &jit_run, &r0) == 0 && r0 == 208,
+	      "verified JIT code calls the leaf, with the run (r0 %llu)", (unsigned long long)r0);
+	CHECK(bpfbox_prog__run(prog, &interp_run, &r0) == 0 && r0 == 107,
+	      "the interpreter calls the helper (r0 %llu)", (unsigned long long)r0);
+	bpfbox_vm__set_helper(env.vm, 1000, "full", helper_full, NULL);
+	CHECK(bpfbox_prog__jit(prog, &jo) == 0 && bpfbox_prog__run(prog, &jit_run, &r0) == 0 && r0 == 107,
+	      "set_helper clears the leaf (r0 %llu)", (unsigned long long)r0);
+	bpfbox_prog__free(prog);
+	bpfbox_vm__set_helper(env.vm, 1000, NULL, NULL, NULL);
+}
+
 /* Count mappings that are both writable and executable; also report the
  * permissions of the mapping that holds `addr`. */
 static int count_wx(uintptr_t addr, char perms_out[5])
@@ -828,6 +875,7 @@ int main(void)
 	test_rows();
 	test_edges();
 	test_faults();
+	test_leaf();
 	test_budget();
 	test_calls();
 	test_tail_calls();
