@@ -192,6 +192,7 @@ void obj_free_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p)
 	obj_free(obj, p->pieces, 0);
 	obj_free(obj, p->rels, 0);
 	obj_free(obj, p->lines, 0);
+	obj_free(obj, p->core, 0);
 	if (p->name)
 		obj_free(obj, p->name, strlen(p->name) + 1);
 	obj_free(obj, p, sizeof(*p));

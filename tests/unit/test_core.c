@@ -585,8 +585,10 @@ static void mismatch(const char *obj)
 		if (!bpfbox_object__sec(o, i, &si) && !strcmp(si.name, "syscall"))
 			break;
 	int e = bpfbox_object__symbol(o, "syscall", "off_pid", &val, &sz);
-	bpfbox_object__free(o);
-	if (e || strcmp(si.name, "syscall")) {
+	if (!e && strcmp(si.name, "syscall"))
+		e = -ENOENT;
+	bpfbox_object__free(o); /* si.name was the object's */
+	if (e) {
 		CHECK(0, "mismatch: find off_pid");
 		free(b);
 		return;
