@@ -8,13 +8,14 @@ pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 libs=$(pkg-config --libs libelf libbpf 2>/dev/null || echo -lelf -lbpf -lz)
-if cc -std=gnu11 -Iinclude -o "$tmp/embed" examples/embed.c "$BUILD/libbpfbox.a" $libs -lpthread -lm \
+. tests/suites/lib/sanflags.sh
+if cc -std=gnu11 $SANFLAGS -Iinclude -o "$tmp/embed" examples/embed.c "$BUILD/libbpfbox.a" $libs -lpthread -lm \
 	&& out=$("$tmp/embed") && [ "$out" = "EtherType 0x0800 (JIT)" ]; then
 	pass=$((pass + 1)); echo "ok - static library: $out"
 else
 	fail=$((fail + 1)); echo "FAIL static library: ${out:-did not build or run}"
 fi
-if cc -std=gnu11 -Iinclude -o "$tmp/embed-so" examples/embed.c -L"$BUILD" -lbpfbox \
+if cc -std=gnu11 $SANFLAGS -Iinclude -o "$tmp/embed-so" examples/embed.c -L"$BUILD" -lbpfbox \
 	&& out=$(LD_LIBRARY_PATH=$BUILD "$tmp/embed-so") && [ "$out" = "EtherType 0x0800 (JIT)" ]; then
 	pass=$((pass + 1)); echo "ok - shared library: $out"
 else

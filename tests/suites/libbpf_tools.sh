@@ -58,7 +58,7 @@ check "every libbpf-tools object loads ($loaded of ${#objs[@]})" [ "$loaded" -eq
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP libbpf_tools core: libbpf needs root to create the objects' maps"
 	skip=$((skip + 1))
-elif ! cc -O1 -std=gnu11 -Iinclude -o "$out/corecmp" tests/core/corecmp.c "$BUILD/libbpfbox.a" \
+elif ! . tests/suites/lib/sanflags.sh || ! cc -O1 -std=gnu11 $SANFLAGS -Iinclude -o "$out/corecmp" tests/core/corecmp.c "$BUILD/libbpfbox.a" \
 	-lbpf -lelf -lz -lpcap -lpthread -lm 2>"$out/corecmp.err"; then
 	bad "tests/core/corecmp.c does not build: $(head -c 300 "$out/corecmp.err")"
 else
