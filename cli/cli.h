@@ -13,6 +13,12 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_NO = 1, CLI_EXIT_USAGE = 2 };
 /* Print "bpfbox CMD: message" on stderr (one line). */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The number an option takes: decimal, 0x hex or 0 octal, within
+ * [min, max]; otherwise one line "OPT takes a number from MIN to MAX (or a
+ * positive number), not 'S'" for CMD and -1. */
+int cli_number(const char *cmd, const char *opt, const char *s, unsigned long long min,
+	       unsigned long long max, unsigned long long *out);
+
 /* Parse whitespace-separated hex bytes ("aa bb 11", "0xaa", "aabb11").
  * Returns a malloc'd buffer and its length in *n, or NULL with *n = 0 and a
  * reason in *why on bad input. */

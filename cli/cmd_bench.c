@@ -9,6 +9,7 @@
  * compare ratios measured in one run (bench/run-bench), never absolute
  * numbers across machines. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,8 @@ int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--mem") && i + 1 < argc) {
 			mem_path = argv[++i];
 		} else if (!strcmp(a, "--iters") && i + 1 < argc) {
-			char *end;
-			iters = strtoull(argv[++i], &end, 0);
-			if (*end || !iters || argv[i][0] == '-') {
-				cli_err("bench", "--iters takes a positive number, not '%s'", argv[i]);
+			if (cli_number("bench", a, argv[++i], 1, ULLONG_MAX, &iters))
 				return CLI_EXIT_USAGE;
-			}
 		} else if ((!strcmp(a, "--prog") || !strcmp(a, "--section")) && i + 1 < argc) {
 			*(a[2] == 'p' ? &obj_prog : &obj_section) = argv[++i];
 		} else if (a[0] == '-' && a[1]) {

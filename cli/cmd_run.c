@@ -9,6 +9,7 @@
  * exit status 1.  ELF objects and .bpf.c sources go to run_object.c, which
  * knows maps, program types and contexts. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +74,8 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--mem") && i + 1 < argc) {
 			mem_path = argv[++i];
 		} else if (!strcmp(a, "--repeat") && i + 1 < argc) {
-			char *end;
-			repeat = strtoull(argv[++i], &end, 0);
-			if (*end || !repeat || argv[i][0] == '-') {
-				cli_err("run", "--repeat takes a positive number, not '%s'", argv[i]);
+			if (cli_number("run", a, argv[++i], 1, ULLONG_MAX, &repeat))
 				return CLI_EXIT_USAGE;
-			}
 		} else if (a[0] == '-' && a[1]) {
 			cli_err("run", "unknown option '%s' (see bpfbox run --help)", a);
 			return CLI_EXIT_USAGE;

@@ -4,6 +4,7 @@
  * to the interpreter when the JIT refuses a program, as the kernel falls
  * back when bpf_jit_enable is off). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +25,6 @@ const char cli_engine_help[] =
 	"                verified first and then runs without checks\n"
 	"  --budget N    checked-mode instruction budget per run (default 1000000)\n"
 	"  -v            say what runs and how\n";
-
-static int number(const char *cmd, const char *opt, const char *s, unsigned long long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || !*s || s[0] == '-' || !v) {
-		cli_err(cmd, "%s takes a positive number, not '%s'", opt, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 int cli_engine_option(const char *cmd, int argc, char **argv, int *i, struct cli_engine *e)
 {
@@ -59,7 +47,7 @@ int cli_engine_option(const char *cmd, int argc, char **argv, int *i, struct cli
 		}
 		const char *v = argv[++*i];
 		if (a[2] == 'b')
-			return number(cmd, a, v, &e->budget) ? -1 : 1;
+			return cli_number(cmd, a, v, 1, ULLONG_MAX, &e->budget) ? -1 : 1;
 		if (!strcmp(v, "switch") || !strcmp(v, "goto")) {
 			e->switch_dispatch = v[0] == 's';
 			return 1;

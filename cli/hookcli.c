@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,17 +81,14 @@ int hookcli_option(const char *cmd, int argc, char **argv, int *i, struct hookcl
 		return 1;
 	}
 	if (!strcmp(o, "--budget")) {
-		char *end;
 		if (*i + 1 >= argc) {
 			cli_err(cmd, "--budget needs a number");
 			return -1;
 		}
-		errno = 0;
-		a->budget = strtoull(argv[++*i], &end, 0);
-		if (errno || *end || !a->budget || argv[*i][0] == '-') {
-			cli_err(cmd, "--budget takes a positive number, not '%s'", argv[*i]);
+		unsigned long long v;
+		if (cli_number(cmd, o, argv[++*i], 1, ULLONG_MAX, &v))
 			return -1;
-		}
+		a->budget = v;
 		return 1;
 	}
 	if (!strcmp(o, "--json"))

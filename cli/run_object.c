@@ -26,6 +26,7 @@
  * line naming the instruction), 2 for bad input.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,18 +376,14 @@ static int parse(int argc, char **argv, struct run_args *A)
 		if (r)
 			continue;
 		if (!strcmp(a, "--repeat") || !strcmp(a, "--cpu")) {
-			char *end;
 			if (i + 1 >= argc) {
 				cli_err(CMD, "%s needs a number", a);
 				return -1;
 			}
-			errno = 0;
-			unsigned long long v = strtoull(argv[++i], &end, 0);
-			if (errno || *end || argv[i][0] == '-' || (a[2] == 'r' && !v) ||
-			    (a[2] == 'c' && v > 4095)) {
-				cli_err(CMD, "%s: bad number '%s'", a, argv[i]);
+			unsigned long long v;
+			bool rep = a[2] == 'r';
+			if (cli_number(CMD, a, argv[++i], rep ? 1 : 0, rep ? ULLONG_MAX : 4095, &v))
 				return -1;
-			}
 			if (a[2] == 'r')
 				A->repeat = v;
 			else

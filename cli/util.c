@@ -1,6 +1,8 @@
 /* bpfbox — cli/util.c: small helpers shared by the subcommands. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,23 @@ void cli_err(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int cli_number(const char *cmd, const char *opt, const char *s, unsigned long long min,
+	       unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end || !*s || s[0] == '-' || v < min || v > max) {
+		if (min == 1 && max == ULLONG_MAX)
+			cli_err(cmd, "%s takes a positive number, not '%s'", opt, s);
+		else
+			cli_err(cmd, "%s takes a number from %llu to %llu, not '%s'", opt, min, max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 static int hexval(int c)

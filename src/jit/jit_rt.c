@@ -144,43 +144,11 @@ uint64_t jit_rt_budget(struct jit_ctx *jc, uint64_t start)
 			return 0;                                            \
 		}                                                            \
 	} while (0)
-#define LOAD(T, base, off) ({                                                \
-		uint64_t la_ = (base) + (uint64_t)(int64_t)(off);            \
-		CHECK_ACCESS(la_, sizeof(T), false);                         \
-		T lv_;                                                       \
-		memcpy(&lv_, (const void *)(uintptr_t)la_, sizeof(T));       \
-		lv_; })
-#define STORE(T, base, off, val) do {                                        \
-		uint64_t sa_ = (base) + (uint64_t)(int64_t)(off);            \
-		CHECK_ACCESS(sa_, sizeof(T), true);                          \
-		T sv_ = (T)(val);                                            \
-		memcpy((void *)(uintptr_t)sa_, &sv_, sizeof(T));             \
+#define MISALIGNED_ATOMIC(size, addr) do {                                   \
+		jit_rt_misaligned(ex, PCIDX, (size), (addr));                \
+		return 0;                                                    \
 	} while (0)
-#define ATOMIC_ADDR(T) ({                                                    \
-		uint64_t aa_ = DST + (uint64_t)(int64_t)OFF;                 \
-		CHECK_ACCESS(aa_, sizeof(T), true);                          \
-		if (UNLIKELY(aa_ & (sizeof(T) - 1))) {                       \
-			jit_rt_misaligned(ex, PCIDX, sizeof(T), aa_);        \
-			return 0;                                            \
-		}                                                            \
-		(T *)(uintptr_t)aa_; })
-#define ATOMIC_OP(T, op, fetch) do {                                         \
-		T *p_ = ATOMIC_ADDR(T);                                      \
-		T old_ = __atomic_fetch_##op(p_, (T)SRC, __ATOMIC_SEQ_CST);  \
-		if (fetch)                                                   \
-			SRC = old_;                                          \
-	} while (0)
-#define ATOMIC_XCHG(T) do {                                                  \
-		T *p_ = ATOMIC_ADDR(T);                                      \
-		SRC = __atomic_exchange_n(p_, (T)SRC, __ATOMIC_SEQ_CST);     \
-	} while (0)
-#define ATOMIC_CMPXCHG(T) do {                                               \
-		T *p_ = ATOMIC_ADDR(T);                                      \
-		T exp_ = (T)reg[0];                                          \
-		__atomic_compare_exchange_n(p_, &exp_, (T)SRC, false,        \
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
-		reg[0] = exp_;                                               \
-	} while (0)
+#include "vm/mem_ops.h"
 /* Branches end blocks, so they never run here. */
 #define JUMP() goto internal
 #define JUMP_LONG() goto internal
@@ -230,6 +198,7 @@ internal:
 #undef ATOMIC_OP
 #undef ATOMIC_XCHG
 #undef ATOMIC_CMPXCHG
+#undef MISALIGNED_ATOMIC
 #undef JUMP
 #undef JUMP_LONG
 #undef JUMP_IF

@@ -70,48 +70,12 @@ int INTERP_NAME(struct bpfbox_exec *ex, const uint64_t args[5], uint64_t *r0_out
 #define CHECK_ACCESS(addr, size, w) do { } while (0)
 #endif
 
-/* Loads and stores go through memcpy: eBPF allows unaligned accesses and
- * memcpy is how C says "these bytes, any alignment" without UB; compilers
- * turn it into one mov. */
-#define LOAD(T, base, off) ({                                              \
-		uint64_t la_ = (base) + (uint64_t)(int64_t)(off);          \
-		CHECK_ACCESS(la_, sizeof(T), false);                       \
-		T lv_;                                                     \
-		memcpy(&lv_, (const void *)(uintptr_t)la_, sizeof(T));     \
-		lv_; })
-#define STORE(T, base, off, val) do {                                      \
-		uint64_t sa_ = (base) + (uint64_t)(int64_t)(off);          \
-		CHECK_ACCESS(sa_, sizeof(T), true);                        \
-		T sv_ = (T)(val);                                          \
-		memcpy((void *)(uintptr_t)sa_, &sv_, sizeof(T));           \
+#define MISALIGNED_ATOMIC(size, addr) do {                                 \
+		vm_error(ex, PCIDX, -EFAULT, "misaligned atomic access of %zu bytes at 0x%llx", \
+			 (size_t)(size), (unsigned long long)(addr));      \
+		goto fail;                                                 \
 	} while (0)
-#define ATOMIC_ADDR(T) ({                                                  \
-		uint64_t aa_ = DST + (uint64_t)(int64_t)OFF;               \
-		CHECK_ACCESS(aa_, sizeof(T), true);                        \
-		if (UNLIKELY(aa_ & (sizeof(T) - 1))) {                     \
-			vm_error(ex, PCIDX, -EFAULT,                       \
-				 "misaligned atomic access of %zu bytes at 0x%llx", \
-				 sizeof(T), (unsigned long long)aa_);       \
-			goto fail;                                         \
-		}                                                          \
-		(T *)(uintptr_t)aa_; })
-#define ATOMIC_OP(T, op, fetch) do {                                       \
-		T *p_ = ATOMIC_ADDR(T);                                    \
-		T old_ = __atomic_fetch_##op(p_, (T)SRC, __ATOMIC_SEQ_CST); \
-		if (fetch)                                                 \
-			SRC = old_;                                        \
-	} while (0)
-#define ATOMIC_XCHG(T) do {                                                \
-		T *p_ = ATOMIC_ADDR(T);                                    \
-		SRC = __atomic_exchange_n(p_, (T)SRC, __ATOMIC_SEQ_CST);   \
-	} while (0)
-#define ATOMIC_CMPXCHG(T) do {                                             \
-		T *p_ = ATOMIC_ADDR(T);                                    \
-		T exp_ = (T)reg[0];                                        \
-		__atomic_compare_exchange_n(p_, &exp_, (T)SRC, false,      \
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
-		reg[0] = exp_;                                             \
-	} while (0)
+#include "mem_ops.h"
 
 #define JUMP() do { pc = code + pc->target; goto dispatch_here; } while (0)
 #define JUMP_LONG() JUMP()
@@ -283,6 +247,7 @@ fail:
 #undef ATOMIC_OP
 #undef ATOMIC_XCHG
 #undef ATOMIC_CMPXCHG
+#undef MISALIGNED_ATOMIC
 #undef JUMP
 #undef JUMP_LONG
 #undef JUMP_IF
