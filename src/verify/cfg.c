@@ -530,6 +530,11 @@ int vrf_check_cfg(struct venv *env)
 		const struct isa_insn *in = &env->insn[i];
 		if (in->op == ISA_OP_INVALID)
 			continue;
+		int e = isa_info[in->op].shape == S_LDDW ? vrf_check_lddw_form(env, i) : 0;
+		if (e) {
+			free(starts);
+			return e;
+		}
 		if (isa_info[in->op].shape == S_CALL_LOCAL)
 			starts[ns++] = in->target;
 		else if (is_func_lddw(in)) {

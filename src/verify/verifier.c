@@ -761,6 +761,58 @@ static int do_ld_pkt(struct venv *env, const struct isa_insn *in)
 	return 0;
 }
 
+/* The map an lddw of a map form (src 1, 2, 5, 6) names, or -1. */
+static int lddw_map(const struct venv *env, const struct isa_insn *in)
+{
+	unsigned ns = (in->src == 5 || in->src == 6) ? 1 : 0;
+	for (uint32_t k = 0; k < env->nmaps; k++)
+		if (env->maps[k].ns == ns && env->maps[k].key == in->imm)
+			return (int)k;
+	return -1;
+}
+
+/* Every lddw, reachable or not, must name something that exists — the
+ * kernel resolves them all before it verifies (resolve_pseudo_ldimm64).
+ * Functions (src 4) are checked with the subprograms (cfg.c). */
+int vrf_check_lddw_form(struct venv *env, uint32_t i)
+{
+	const struct isa_insn *in = &env->insn[i];
+	int32_t next_imm = i + 1 < env->n ? env->insn[i + 1].imm : 0;
+	uint32_t saved = env->insn_idx;
+	env->insn_idx = i; /* the instruction a rejection names */
+	switch (in->src) {
+	case 0:
+	case 4:
+		env->insn_idx = saved;
+		return 0;
+	case 1:
+	case 2:
+	case 5:
+	case 6: {
+		int k = lddw_map(env, in);
+		if (k < 0)
+			return vrf_reject(env, -EINVAL, "lddw map: no description for map %d", in->imm);
+		const struct vmap *m = &env->maps[k];
+		if (in->src == 1 || in->src == 5) {
+			env->insn_idx = saved;
+			return 0;
+		}
+		if (m->d.type != VM_ARRAY)
+			return vrf_reject(env, -EINVAL, "direct value access on map type %u not allowed (only "
+					  "array maps have an address)", m->d.type);
+		if ((uint32_t)next_imm >= m->d.value_size)
+			return vrf_reject(env, -EINVAL, "invalid access to map value pointer, value_size=%u "
+					  "off=%u", m->d.value_size, (uint32_t)next_imm);
+		env->insn_idx = saved;
+		return 0;
+	}
+	default:
+		return vrf_reject(env, -EINVAL, "lddw %s: kernel BTF ids are not available to bpfbox",
+				  isa_info[in->op].optext);
+	}
+}
+
+/* The forms were checked (vrf_check_lddw_form) before the walk. */
 static int do_lddw(struct venv *env, const struct isa_insn *in)
 {
 	struct vframe *f = vrf_cur(&env->cur);
@@ -774,30 +826,13 @@ static int do_lddw(struct venv *env, const struct isa_insn *in)
 	case 2:
 	case 5:
 	case 6: {
-		unsigned ns = (in->src == 5 || in->src == 6) ? 1 : 0;
-		uint32_t k;
-		for (k = 0; k < env->nmaps; k++)
-			if (env->maps[k].ns == ns && env->maps[k].key == in->imm)
-				break;
-		if (k == env->nmaps)
-			return vrf_reject(env, -EINVAL, "lddw map: no description for map %d", in->imm);
-		const struct vmap *m = &env->maps[k];
+		int k = lddw_map(env, in);
 		vrf_mark_known(dst, 0);
 		dst->born = (int32_t)env->insn_idx;
-		if (in->src == 1 || in->src == 5) {
-			dst->type = V_MAP_PTR;
-			dst->aux = k;
-			return 0;
-		}
-		if (m->d.type != VM_ARRAY)
-			return vrf_reject(env, -EINVAL, "direct value access on map type %u not allowed (only "
-					  "array maps have an address)", m->d.type);
-		if ((uint32_t)next_imm >= m->d.value_size)
-			return vrf_reject(env, -EINVAL, "invalid access to map value pointer, value_size=%u "
-					  "off=%u", m->d.value_size, (uint32_t)next_imm);
-		dst->type = V_MAP_VALUE;
-		dst->aux = k;
-		dst->off = next_imm;
+		dst->type = in->src == 1 || in->src == 5 ? V_MAP_PTR : V_MAP_VALUE;
+		dst->aux = (uint32_t)k;
+		if (dst->type == V_MAP_VALUE)
+			dst->off = next_imm;
 		return 0;
 	}
 	case 4: {
@@ -814,8 +849,7 @@ static int do_lddw(struct venv *env, const struct isa_insn *in)
 		return 0;
 	}
 	default:
-		return vrf_reject(env, -EINVAL, "lddw %s: kernel BTF ids are not available to bpfbox",
-				  isa_info[in->op].optext);
+		return -EINVAL; /* rejected by vrf_check_lddw_form */
 	}
 }
 

@@ -290,6 +290,9 @@ struct vslot *vrf_slot(struct venv *env, struct vframe *f, int32_t off);
 /* A read of the bytes [lo, hi) of frame f (offsets from its fp): when any
  * of them may never have been written, note it (env->uninit_insn). */
 void vrf_note_stack_read(struct venv *env, const struct vframe *f, int64_t lo, int64_t hi);
+/* Reject an lddw at slot i whose pseudo form names nothing (no such map,
+ * a direct value outside an array's value, kernel BTF ids). */
+int vrf_check_lddw_form(struct venv *env, uint32_t i);
 void vrf_stack_note_depth(struct venv *env, struct vframe *f, int32_t lowest);
 
 /* ---- check_call.c ------------------------------------------------------------- */
