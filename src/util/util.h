@@ -36,7 +36,10 @@ bool util_opts_valid(const void *opts, size_t known);
 #define OPTS_HAS(o, f) \
 	((o) && OPTS_SZ(o) >= offsetof(__typeof__(*(o)), f) + sizeof((o)->f))
 #define OPTS_GET(o, f, def) (OPTS_HAS(o, f) ? (o)->f : (def))
-#define OPTS_VALID(o, type) util_opts_valid((o), sizeof(struct type))
+/* the common case, a caller built against this header, without a call */
+#define OPTS_VALID(o, type)                                  \
+	(!(o) || OPTS_SZ(o) == sizeof(struct type) ||        \
+	 util_opts_valid((o), sizeof(struct type)))
 
 /* ---- allocation ------------------------------------------------------- */
 
