@@ -97,8 +97,9 @@ static int array_alloc_common(const struct map_attr *a, const struct map_ops *op
 
 static int array_alloc(const struct map_attr *a, struct bpfbox_map **out)
 {
-	return array_alloc_common(a, a->type == BPFBOX_MAP_TYPE_PERCPU_ARRAY
-					     ? &map_percpu_array_ops : &map_array_ops, out, false);
+	/* array and percpu_array share their operations (the value area
+	 * knows its copies per element) */
+	return array_alloc_common(a, &map_array_ops, out, false);
 }
 
 static int prog_array_alloc(const struct map_attr *a, struct bpfbox_map **out)
@@ -316,24 +317,6 @@ static int ptr_array_iterate(struct bpfbox_map *m, bpfbox_map_iter_fn cb, void *
 }
 
 const struct map_ops map_array_ops = {
-	.check = array_check,
-	.alloc = array_alloc,
-	.free = array_free,
-	.lookup = array_lookup,
-	.update = array_update,
-	.delete = array_delete,
-	.get_next_key = array_get_next_key,
-	.generic_lookup_batch = true,
-	.generic_update_batch = true,
-	.iterate = array_iterate,
-	.elem = array_elem,
-	.update_elem = array_update_elem,
-	.delete_elem = array_delete,
-	.for_each_elem = array_for_each_elem,
-	.contains = array_contains,
-};
-
-const struct map_ops map_percpu_array_ops = {
 	.check = array_check,
 	.alloc = array_alloc,
 	.free = array_free,

@@ -39,7 +39,7 @@ static const struct {
 	[BPFBOX_MAP_TYPE_PROG_ARRAY] = { "prog_array", &map_prog_array_ops },
 	[BPFBOX_MAP_TYPE_PERF_EVENT_ARRAY] = { "perf_event_array", &map_perf_ops },
 	[BPFBOX_MAP_TYPE_PERCPU_HASH] = { "percpu_hash", &map_htab_ops },
-	[BPFBOX_MAP_TYPE_PERCPU_ARRAY] = { "percpu_array", &map_percpu_array_ops },
+	[BPFBOX_MAP_TYPE_PERCPU_ARRAY] = { "percpu_array", &map_array_ops },
 	[BPFBOX_MAP_TYPE_STACK_TRACE] = { "stack_trace", NULL },
 	[BPFBOX_MAP_TYPE_CGROUP_ARRAY] = { "cgroup_array", &map_cgroup_array_ops },
 	[BPFBOX_MAP_TYPE_LRU_HASH] = { "lru_hash", &map_htab_ops },
@@ -577,8 +577,11 @@ BPFBOX_API int bpfbox_map__lookup_and_delete_batch(struct bpfbox_map *m,
 	return do_lookup_batch(m, in, out, keys, values, count, opts, true);
 }
 
-BPFBOX_API int bpfbox_map__update_batch(struct bpfbox_map *m, const void *keys, const void *values,
-					uint32_t *count, const struct bpfbox_map_batch_opts *opts)
+/* update_batch and delete_batch: element by element, stopping at the
+ * first error with *count = the elements done (the kernel's generic batch
+ * ops).  values == NULL: delete. */
+static int do_write_batch(struct bpfbox_map *m, const void *keys, const void *values,
+			  uint32_t *count, const struct bpfbox_map_batch_opts *opts)
 {
 	if (!count)
 		return -EINVAL;
@@ -586,7 +589,7 @@ BPFBOX_API int bpfbox_map__update_batch(struct bpfbox_map *m, const void *keys, 
 		return -EPERM;
 	if (is_ptr_map(m))
 		return -EOPNOTSUPP;
-	if (!m->ops->generic_update_batch)
+	if (!(values ? m->ops->generic_update_batch : m->ops->generic_delete_batch))
 		return -BPFBOX_ENOTSUPP;
 	uint64_t ef, fl;
 	int err = batch_flags_ok(opts, &ef, &fl);
@@ -596,8 +599,10 @@ BPFBOX_API int bpfbox_map__update_batch(struct bpfbox_map *m, const void *keys, 
 	if (!max)
 		return 0;
 	for (cp = 0; cp < max; cp++) {
-		err = m->ops->update(m, (const uint8_t *)keys + (size_t)cp * m->key_size,
-				     (const uint8_t *)values + (size_t)cp * m->value_buf_size, ef);
+		const uint8_t *k = (const uint8_t *)keys + (size_t)cp * m->key_size;
+		err = values ? m->ops->update(m, k, (const uint8_t *)values + (size_t)cp * m->value_buf_size,
+					      ef)
+			     : m->ops->delete(m, k);
 		if (err)
 			break;
 	}
@@ -605,31 +610,18 @@ BPFBOX_API int bpfbox_map__update_batch(struct bpfbox_map *m, const void *keys, 
 	return err;
 }
 
+BPFBOX_API int bpfbox_map__update_batch(struct bpfbox_map *m, const void *keys, const void *values,
+					uint32_t *count, const struct bpfbox_map_batch_opts *opts)
+{
+	if (!values)
+		return -EINVAL;
+	return do_write_batch(m, keys, values, count, opts);
+}
+
 BPFBOX_API int bpfbox_map__delete_batch(struct bpfbox_map *m, const void *keys, uint32_t *count,
 					const struct bpfbox_map_batch_opts *opts)
 {
-	if (!count)
-		return -EINVAL;
-	if (!CAN_WRITE(m))
-		return -EPERM;
-	if (is_ptr_map(m))
-		return -EOPNOTSUPP;
-	if (!m->ops->generic_delete_batch)
-		return -BPFBOX_ENOTSUPP;
-	uint64_t ef, fl;
-	int err = batch_flags_ok(opts, &ef, &fl);
-	if (err)
-		return err;
-	uint32_t max = *count, cp;
-	if (!max)
-		return 0;
-	for (cp = 0; cp < max; cp++) {
-		err = m->ops->delete(m, (const uint8_t *)keys + (size_t)cp * m->key_size);
-		if (err)
-			break;
-	}
-	*count = cp;
-	return err;
+	return do_write_batch(m, keys, NULL, count, opts);
 }
 
 BPFBOX_API int bpfbox_map__for_each(struct bpfbox_map *m, bpfbox_map_iter_fn cb, void *ud)

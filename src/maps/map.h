@@ -225,7 +225,7 @@ static inline void pool_set_live(const struct map_pool *p, void *slot, uint32_t 
 
 /* ---- the families' operation tables ------------------------------------- */
 
-extern const struct map_ops map_array_ops, map_percpu_array_ops, map_prog_array_ops,
+extern const struct map_ops map_array_ops, map_prog_array_ops,
 	map_array_of_maps_ops, map_perf_ops, map_htab_ops, map_hash_of_maps_ops, map_lpm_ops, map_queue_ops,
 	map_bloom_ops, map_ringbuf_ops, map_cgroup_array_ops;
 
