@@ -708,3 +708,64 @@ BPFBOX_API bool bpfbox_map__contains(const struct bpfbox_map *m, uint64_t addr, 
 		return false;
 	return m->ops->contains(m, addr, len);
 }
+
+/* ---- consumer wake-ups ------------------------------------------------------ */
+
+int map_wake_init(struct map_wake *w)
+{
+	pthread_condattr_t ca;
+	if (pthread_mutex_init(&w->lock, NULL))
+		return -ENOMEM;
+	w->init = 1;
+	if (pthread_condattr_init(&ca))
+		return -ENOMEM;
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int err = pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (err)
+		return -ENOMEM;
+	w->init = 2;
+	return 0;
+}
+
+void map_wake_fini(struct map_wake *w)
+{
+	if (w->init > 1)
+		pthread_cond_destroy(&w->cond);
+	if (w->init > 0)
+		pthread_mutex_destroy(&w->lock);
+	w->init = 0;
+}
+
+void map_wake_notify(struct map_wake *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->notified = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+bool map_wake_wait(struct map_wake *w, int timeout_ms)
+{
+	struct timespec dl;
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += timeout_ms / 1000;
+		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->notified && timeout_ms != 0) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&w->cond, &w->lock);
+		else if (pthread_cond_timedwait(&w->cond, &w->lock, &dl) == ETIMEDOUT)
+			break;
+	}
+	bool r = w->notified;
+	w->notified = false;
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}

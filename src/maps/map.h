@@ -223,6 +223,24 @@ static inline void pool_set_live(const struct map_pool *p, void *slot, uint32_t 
 	__atomic_store_n((uint32_t *)((uint8_t *)slot + p->live_off), v, __ATOMIC_RELEASE);
 }
 
+/* ---- consumer wake-ups (ring buffer, perf event array) -------------------
+ * A mutex, a condition variable on the monotonic clock (timeouts immune to
+ * clock changes) and a "notified" flag, like an edge-triggered epoll: a
+ * wake-up while the consumer is busy stays set for its next wait. */
+struct map_wake {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool notified;
+	uint8_t init; /* 1: lock, 2: lock and cond initialised */
+};
+/* 0, or -ENOMEM (then map_wake_fini undoes what was done). */
+int map_wake_init(struct map_wake *w);
+void map_wake_fini(struct map_wake *w);
+void map_wake_notify(struct map_wake *w);
+/* Wait until notified (timeout_ms < 0: forever, 0: do not wait); returns
+ * whether it was, and clears the flag. */
+bool map_wake_wait(struct map_wake *w, int timeout_ms);
+
 /* ---- the families' operation tables ------------------------------------- */
 
 extern const struct map_ops map_array_ops, map_prog_array_ops,

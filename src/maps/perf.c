@@ -40,10 +40,9 @@ struct perf_map {
 	struct perf_slot *slots;
 	uint32_t nslots_init;
 	uint32_t cap;
-	pthread_mutex_t cons_lock, wait_lock;
-	pthread_cond_t cond;
-	int init;
-	bool notified;
+	pthread_mutex_t cons_lock;
+	bool cons_init;
+	struct map_wake wake;
 };
 
 #define PM(m) ((struct perf_map *)(m))
@@ -71,12 +70,9 @@ static void perf_free(struct bpfbox_map *m)
 		map_zfree(m, pm->slots[i].buf, 2ull * pm->cap);
 	}
 	map_zfree(m, pm->slots, (uint64_t)m->max_entries * sizeof(struct perf_slot));
-	if (pm->init > 0)
+	if (pm->cons_init)
 		pthread_mutex_destroy(&pm->cons_lock);
-	if (pm->init > 1)
-		pthread_mutex_destroy(&pm->wait_lock);
-	if (pm->init > 2)
-		pthread_cond_destroy(&pm->cond);
+	map_wake_fini(&pm->wake);
 }
 
 static int perf_alloc(const struct map_attr *a, struct bpfbox_map **out)
@@ -90,14 +86,8 @@ static int perf_alloc(const struct map_attr *a, struct bpfbox_map **out)
 	bool ok = pm->slots != NULL;
 	for (; ok && pm->nslots_init < a->max_entries; pm->nslots_init++)
 		ok = !pthread_mutex_init(&pm->slots[pm->nslots_init].lock, NULL);
-	pthread_condattr_t ca;
-	ok = ok && !pthread_mutex_init(&pm->cons_lock, NULL) && ++pm->init &&
-	     !pthread_mutex_init(&pm->wait_lock, NULL) && ++pm->init && !pthread_condattr_init(&ca);
-	if (ok) {
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		ok = !pthread_cond_init(&pm->cond, &ca) && ++pm->init;
-		pthread_condattr_destroy(&ca);
-	}
+	ok = ok && !pthread_mutex_init(&pm->cons_lock, NULL) && (pm->cons_init = true) &&
+	     !map_wake_init(&pm->wake);
 	if (!ok) {
 		map_put(m);
 		return map_reject(a, -ENOMEM, "out of memory or above the memory limit");
@@ -167,10 +157,7 @@ BPFBOX_API int bpfbox_map__perf_event_output(struct bpfbox_map *m, uint64_t flag
 	__atomic_store_n(&s->head, head + len, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->lock);
 
-	pthread_mutex_lock(&pm->wait_lock);
-	pm->notified = true;
-	pthread_cond_broadcast(&pm->cond);
-	pthread_mutex_unlock(&pm->wait_lock);
+	map_wake_notify(&pm->wake);
 	return 0;
 }
 
@@ -217,27 +204,7 @@ BPFBOX_API int bpfbox_perf__poll(struct bpfbox_map *m, bpfbox_perf_sample_fn sam
 {
 	if (!m || m->type != BPFBOX_MAP_TYPE_PERF_EVENT_ARRAY)
 		return -EINVAL;
-	struct perf_map *pm = PM(m);
-	struct timespec dl;
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-	}
-	pthread_mutex_lock(&pm->wait_lock);
-	while (!pm->notified && timeout_ms != 0) {
-		if (timeout_ms < 0)
-			pthread_cond_wait(&pm->cond, &pm->wait_lock);
-		else if (pthread_cond_timedwait(&pm->cond, &pm->wait_lock, &dl) == ETIMEDOUT)
-			break;
-	}
-	bool n = pm->notified;
-	pm->notified = false;
-	pthread_mutex_unlock(&pm->wait_lock);
+	bool n = map_wake_wait(&PM(m)->wake, timeout_ms);
 	return n ? bpfbox_perf__consume(m, sample_cb, lost_cb, ud) : 0;
 }
 

@@ -37,10 +37,10 @@
  * sample) can find the ring from the record alone, as the kernel does
  * with its page offset.
  *
- * Wakeups use a mutex + condition variable and a "notified" flag, like an
- * edge-triggered epoll: poll() sleeps until a producer woke it or the
- * timeout, clears the flag, and consumes.  A wakeup that happens while the
- * consumer is busy is not lost: the flag stays set for the next poll.
+ * Wakeups (struct map_wake) work like an edge-triggered epoll: poll()
+ * sleeps until a producer woke it or the timeout, clears the flag, and
+ * consumes.  A wakeup that happens while the consumer is busy is not lost:
+ * the flag stays set for the next poll.
  */
 #include <time.h>
 #include "map.h"
@@ -53,10 +53,9 @@ struct ringbuf {
 	uint8_t *data; /* 2 * size bytes */
 	uint64_t size, mask;
 	uint64_t prod_pos, cons_pos, pending_pos; /* atomic */
-	pthread_mutex_t prod_lock, cons_lock, wait_lock;
-	pthread_cond_t cond;
-	int init; /* how many of the above were initialised */
-	bool notified;
+	pthread_mutex_t prod_lock, cons_lock;
+	int init; /* how many of the locks were initialised */
+	struct map_wake wake;
 };
 
 #define RB(m) ((struct ringbuf *)(m))
@@ -82,10 +81,7 @@ static void rb_free(struct bpfbox_map *m)
 		pthread_mutex_destroy(&rb->prod_lock);
 	if (rb->init > 1)
 		pthread_mutex_destroy(&rb->cons_lock);
-	if (rb->init > 2)
-		pthread_mutex_destroy(&rb->wait_lock);
-	if (rb->init > 3)
-		pthread_cond_destroy(&rb->cond);
+	map_wake_fini(&rb->wake);
 	map_zfree(m, rb->raw, rb->size * 2 + 8);
 }
 
@@ -106,17 +102,9 @@ static int rb_alloc(const struct map_attr *a, struct bpfbox_map **out)
 		rb->data = rb->raw + 8;
 		memcpy(rb->raw, &rb, sizeof(rb));
 	}
-	pthread_condattr_t ca;
 	bool ok = rb->raw && !pthread_mutex_init(&rb->prod_lock, NULL) && ++rb->init &&
 		  !pthread_mutex_init(&rb->cons_lock, NULL) && ++rb->init &&
-		  !pthread_mutex_init(&rb->wait_lock, NULL) && ++rb->init &&
-		  !pthread_condattr_init(&ca);
-	if (ok) {
-		/* timeouts on the monotonic clock: immune to clock changes */
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		ok = !pthread_cond_init(&rb->cond, &ca) && ++rb->init;
-		pthread_condattr_destroy(&ca);
-	}
+		  !map_wake_init(&rb->wake);
 	if (!ok) {
 		map_put(m);
 		return map_reject(a, -ENOMEM, "out of memory");
@@ -175,10 +163,7 @@ BPFBOX_API void *bpfbox_ringbuf__reserve(struct bpfbox_map *m, uint64_t size, ui
 
 static void rb_wake(struct ringbuf *rb)
 {
-	pthread_mutex_lock(&rb->wait_lock);
-	rb->notified = true;
-	pthread_cond_broadcast(&rb->cond);
-	pthread_mutex_unlock(&rb->wait_lock);
+	map_wake_notify(&rb->wake);
 }
 
 /* Is sample the data of a reserved (BUSY) record of rb? */
@@ -310,40 +295,13 @@ done:
 	return cnt;
 }
 
-/* Wait until notified or the deadline; returns whether notified.  The
- * flag is cleared. */
-static bool wait_notified(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag, int timeout_ms)
-{
-	struct timespec dl;
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-	}
-	pthread_mutex_lock(lock);
-	while (!*flag && timeout_ms != 0) {
-		if (timeout_ms < 0)
-			pthread_cond_wait(cond, lock);
-		else if (pthread_cond_timedwait(cond, lock, &dl) == ETIMEDOUT)
-			break;
-	}
-	bool r = *flag;
-	*flag = false;
-	pthread_mutex_unlock(lock);
-	return r;
-}
-
 BPFBOX_API int bpfbox_ringbuf__poll(struct bpfbox_map *m, bpfbox_ringbuf_fn cb, void *ud,
 				    int timeout_ms)
 {
 	struct ringbuf *rb = as_rb(m);
 	if (!rb || !cb)
 		return -EINVAL;
-	if (!wait_notified(&rb->wait_lock, &rb->cond, &rb->notified, timeout_ms))
+	if (!map_wake_wait(&rb->wake, timeout_ms))
 		return 0;
 	return bpfbox_ringbuf__consume(m, cb, ud);
 }
