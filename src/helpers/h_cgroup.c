@@ -23,37 +23,6 @@
 #include <unistd.h>
 #include "hlp.h"
 
-static int read_line(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
-/* The cgroup v2 directory of task `pid`: "/sys/fs/cgroup/a/b". */
-static int task_cgroup(uint32_t pid, char *out, size_t size)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if (read_line(path, buf, sizeof(buf)))
-		return -ESRCH;
-	char *p = strstr(buf, "0::");
-	if (!p)
-		return -ENOENT;
-	p += 3;
-	p[strcspn(p, "\n")] = 0;
-	if (!strcmp(p, "/"))
-		p = "";
-	int n = snprintf(out, size, "/sys/fs/cgroup%s", p);
-	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
-}
-
 uint64_t hlp_current_task_under_cgroup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				       uint64_t r5, struct bpfbox_exec *ex)
 {
@@ -76,7 +45,7 @@ uint64_t hlp_current_task_under_cgroup(uint64_t r1, uint64_t r2, uint64_t r3, ui
 	cg[n] = 0;
 	struct bpfbox_hook_env tmp;
 	const struct bpfbox_hook_env *t = hlp_task(ex, &tmp);
-	if (task_cgroup(t->pid, mine, sizeof(mine)))
+	if (util_task_cgroup_dir(t->pid, mine, sizeof(mine)))
 		return 0;
 	size_t k = strlen(cg);
 	return !strncmp(mine, cg, k) && (mine[k] == 0 || mine[k] == '/');

@@ -156,38 +156,13 @@ uint64_t hlp_get_current_task_btf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return hlp_get_current_task(r1, r2, r3, r4, r5, ex);
 }
 
-/* This process's cgroup v2 id: the inode number of its cgroup directory
- * (kernfs ids are the inode numbers). */
-static uint64_t self_cgroup_id(void)
-{
-	char line[512] = { 0 };
-	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	char *p = strstr(line, "0::");
-	if (!p)
-		return 0;
-	p += 3;
-	char *nl = strchr(p, '\n');
-	if (nl)
-		*nl = 0;
-	char path[600];
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", p);
-	struct stat st;
-	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 uint64_t hlp_get_current_cgroup_id(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 				   uint64_t r5, struct bpfbox_exec *ex)
 {
 	const struct bpfbox_hook_env *h = bpfbox_exec__hook(ex);
 	if (h && HAS(h, cgroup_id))
 		return h->cgroup_id;
-	return self_cgroup_id();
+	return util_task_cgroup_id(0);
 }
 
 static uint64_t signal_common(struct bpfbox_exec *ex, uint64_t sig, bool thread)

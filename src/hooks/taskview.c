@@ -217,12 +217,7 @@ static void parent_facts(struct hk_taskview *v, uint32_t ppid)
 		return;
 	char path[64], buf[2048];
 	snprintf(path, sizeof(path), "/proc/%u/status", ppid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n > 0) {
-		buf[n] = 0;
+	if (util_read_small(path, buf, sizeof(buf)) > 0) {
 		char *l;
 		if ((l = strstr(buf, "\nPPid:")))
 			v->pfacts.ppid = (uint32_t)strtoul(l + 6, NULL, 10);

@@ -235,13 +235,8 @@ uint16_t hk_tp_id(const char *category, const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
 		char path[256];
 		snprintf(path, sizeof(path), "%s/events/%s/%s/id", roots[i], category, name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		char b[16] = { 0 };
-		ssize_t n = read(fd, b, sizeof(b) - 1);
-		close(fd);
-		if (n > 0)
+		char b[16];
+		if (util_read_small(path, b, sizeof(b)) > 0)
 			return (uint16_t)strtoul(b, NULL, 10);
 	}
 	return 0;

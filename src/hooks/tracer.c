@@ -235,43 +235,12 @@ static void task_remove(struct bpfbox_tracer *T, pid_t tid)
 	T->last = 0;
 }
 
-static int read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return (int)n;
-}
-
-/* The cgroup v2 id of a task: the inode of its cgroup directory. */
-static uint64_t cgroup_of(pid_t tid)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)tid);
-	if (read_small(path, line, sizeof(line)) <= 0)
-		return 0;
-	char *p = strstr(line, "0::");
-	if (!p)
-		return 0;
-	p += 3;
-	p[strcspn(p, "\n")] = 0;
-	char dir[600];
-	snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", p);
-	struct stat s;
-	return stat(dir, &s) == 0 ? (uint64_t)s.st_ino : 0;
-}
-
 /* Read what /proc says about a thread (ids, comm). */
 static void task_info(struct tr_task *t)
 {
 	char path[64], buf[2048];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->tid);
-	if (read_small(path, buf, sizeof(buf)) > 0) {
+	if (util_read_small(path, buf, sizeof(buf)) > 0) {
 		for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 			if (!strncmp(l, "Tgid:", 5))
 				t->tgid = (pid_t)strtol(l + 5, NULL, 10);
@@ -286,12 +255,12 @@ static void task_info(struct tr_task *t)
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)t->tid);
 	char comm[32];
 	memset(t->comm, 0, sizeof(t->comm));
-	if (read_small(path, comm, sizeof(comm)) > 0) {
+	if (util_read_small(path, comm, sizeof(comm)) > 0) {
 		comm[strcspn(comm, "\n")] = 0;
 		size_t n = strlen(comm);
 		memcpy(t->comm, comm, n < sizeof(t->comm) - 1 ? n : sizeof(t->comm) - 1);
 	}
-	t->cgroup_id = cgroup_of(t->tid);
+	t->cgroup_id = util_task_cgroup_id((uint32_t)t->tid);
 	t->info = true;
 }
 

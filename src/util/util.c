@@ -1,8 +1,12 @@
 /* bpfbox — util.c: options check, allocator hook, caller-supplied log.
  * See util.h for why each exists. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "util.h"
 
 bool util_opts_valid(const void *opts, size_t known)
@@ -91,4 +95,51 @@ BPFBOX_API void bpfbox_log__printf(struct bpfbox_log *log, int level, const char
 	va_start(ap, fmt);
 	util_vlog(log, level, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- small system files ------------------------------------------------ */
+
+long util_read_small(const char *path, char *buf, size_t size)
+{
+	if (!size)
+		return -EINVAL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, size - 1);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = 0;
+	return (long)n;
+}
+
+int util_task_cgroup_dir(uint32_t pid, char *out, size_t size)
+{
+	char path[64], buf[1024];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	if (util_read_small(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	char *p = strstr(buf, "0::");
+	if (!p)
+		return -ENOENT;
+	p += 3;
+	p[strcspn(p, "\n")] = 0;
+	if (!strcmp(p, "/"))
+		p = "";
+	int n = snprintf(out, size, "/sys/fs/cgroup%s", p);
+	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+uint64_t util_task_cgroup_id(uint32_t pid)
+{
+	char dir[1100];
+	struct stat st;
+	if (util_task_cgroup_dir(pid, dir, sizeof(dir)) || stat(dir, &st))
+		return 0;
+	return (uint64_t)st.st_ino;
 }

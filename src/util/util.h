@@ -10,7 +10,9 @@
  *    fail-the-Nth-allocation tests possible;
  *  - the bounds-checked cursor that every parser reads through: a read that
  *    would cross `end` fails and makes the cursor sticky-bad, so a parser can
- *    do a run of reads and check once.
+ *    do a run of reads and check once;
+ *  - small readers of /proc and /sys files (helpers and hooks both ask the
+ *    system about tasks and cgroups).
  */
 #ifndef BPFBOX_UTIL_H
 #define BPFBOX_UTIL_H
@@ -135,6 +137,19 @@ static inline struct cursor cursor_sub(const void *base, size_t size, uint64_t o
 	}
 	return cursor_make((const uint8_t *)base + off, (size_t)len);
 }
+
+/* ---- small system files ------------------------------------------------ */
+
+/* Read the start of a small file (/proc, /sys) into buf, NUL-terminated:
+ * the byte count, or -errno. */
+long util_read_small(const char *path, char *buf, size_t size);
+/* The cgroup v2 directory of task `pid` (0: this process),
+ * "/sys/fs/cgroup/a/b": 0, -ESRCH (no such task), -ENOENT (no v2
+ * hierarchy), -ENAMETOOLONG. */
+int util_task_cgroup_dir(uint32_t pid, char *out, size_t size);
+/* Its cgroup id: the inode number of that directory (kernfs ids are inode
+ * numbers), or 0 when unknown. */
+uint64_t util_task_cgroup_id(uint32_t pid);
 
 /* ---- logging ---------------------------------------------------------- */
 
