@@ -554,16 +554,10 @@ int obj_add_kconfig_map(struct bpfbox_object *obj, size_t *cap)
 {
 	if (!obj->kcfg_data)
 		return 0;
-	if (obj->nmaps >= BPFBOX_OBJ_MAX_MAPS)
-		return obj_err(obj, -E2BIG, "absurd map count (limit %u)", BPFBOX_OBJ_MAX_MAPS);
-	if (obj_grow(obj, (void **)&obj->maps, cap, obj->nmaps + 1, sizeof(*obj->maps)))
-		return -ENOMEM;
-	struct bpfbox_obj_map *m = obj_calloc(obj, 1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->obj = obj;
-	m->index = (int)obj->nmaps;
-	m->def.inner = -1;
+	struct bpfbox_obj_map *m;
+	int err = obj_new_map(obj, cap, &m);
+	if (err)
+		return err;
 	m->def.name = KCONFIG_SEC;
 	m->def.kind = BPFBOX_OBJ_MAP_DATA;
 	m->def.section = KCONFIG_SEC;
@@ -576,7 +570,6 @@ int obj_add_kconfig_map(struct bpfbox_object *obj, size_t *cap)
 	int id = btf__find_by_name_kind(obj->btf, KCONFIG_SEC, BTF_KIND_DATASEC);
 	if (id > 0)
 		m->def.btf_value_type = (uint32_t)id;
-	obj->maps[obj->nmaps++] = m;
 	obj->kcfg_map = m->index;
 	return 0;
 }

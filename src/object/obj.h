@@ -240,6 +240,9 @@ const struct obj_sym *obj_func_at(const struct bpfbox_object *obj, uint32_t sec,
 
 /* Stages. */
 int obj_parse_maps(struct bpfbox_object *obj);  /* objmaps.c */
+/* Append a zeroed map (index set, no inner map) to obj->maps (capacity
+ * *cap); *out receives it.  0, -E2BIG (too many maps), -ENOMEM. */
+int obj_new_map(struct bpfbox_object *obj, size_t *cap, struct bpfbox_obj_map **out);
 int obj_find_progs(struct bpfbox_object *obj);  /* link.c */
 int obj_link_prog(struct bpfbox_object *obj, struct bpfbox_obj_prog *p);
 int obj_btf_ext(struct bpfbox_object *obj);     /* btfext.c: func/line info of every prog */

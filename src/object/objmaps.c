@@ -39,7 +39,7 @@
 #define F_RDONLY_PROG (1u << 7)
 #define F_MMAPABLE (1u << 10)
 
-static int new_map(struct bpfbox_object *obj, size_t *cap, struct bpfbox_obj_map **out)
+int obj_new_map(struct bpfbox_object *obj, size_t *cap, struct bpfbox_obj_map **out)
 {
 	if (obj->nmaps >= BPFBOX_OBJ_MAX_MAPS)
 		return obj_err(obj, -E2BIG, "absurd map count (limit %u)", BPFBOX_OBJ_MAX_MAPS);
@@ -312,7 +312,7 @@ static int parse_btf_maps(struct bpfbox_object *obj, uint32_t sec, size_t *cap)
 			return obj_err(obj, -EINVAL, "map '%s' is described in BTF but has no symbol in "
 				       ".maps", name);
 		struct bpfbox_obj_map *m;
-		int err = new_map(obj, cap, &m);
+		int err = obj_new_map(obj, cap, &m);
 		if (err)
 			return err;
 		m->def.name = name;
@@ -329,7 +329,7 @@ static int parse_btf_maps(struct bpfbox_object *obj, uint32_t sec, size_t *cap)
 				return obj_err(obj, -EINVAL, "map '%s': inner map definition on a map of "
 					       "type %u (not a map-in-map)", name, m->def.type);
 			struct bpfbox_obj_map *in;
-			if ((err = new_map(obj, cap, &in)))
+			if ((err = obj_new_map(obj, cap, &in)))
 				return err;
 			size_t len = strlen(name) + sizeof(".inner");
 			in->name_buf = obj_calloc(obj, 1, len);
@@ -394,7 +394,7 @@ static int parse_legacy_maps(struct bpfbox_object *obj, uint32_t sec, size_t *ca
 			return obj_err(obj, -EINVAL, "legacy map '%s' at offset %llu is not at a "
 				       "definition boundary", sym->name, (unsigned long long)sym->value);
 		struct bpfbox_obj_map *m;
-		int err = new_map(obj, cap, &m);
+		int err = obj_new_map(obj, cap, &m);
 		if (err)
 			return err;
 		struct cursor c = cursor_sub(s->data, s->size, sym->value, dsz);
@@ -429,7 +429,7 @@ static int data_maps(struct bpfbox_object *obj, size_t *cap)
 			return obj_err(obj, -E2BIG, "global data section '%s' of %llu bytes", s->name,
 				       (unsigned long long)s->size);
 		struct bpfbox_obj_map *m;
-		int err = new_map(obj, cap, &m);
+		int err = obj_new_map(obj, cap, &m);
 		if (err)
 			return err;
 		s->map = m->index;
