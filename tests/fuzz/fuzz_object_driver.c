@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "fuzz_object.h"
+#include "../unit/check.h" /* check_read_file */
 
 static uint64_t rng;
 
@@ -25,24 +26,6 @@ static uint64_t next(void)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *b = malloc((size_t)sz + 1);
-	if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*n = (size_t)sz;
-	return b;
 }
 
 /* A position, biased to the structures a loader parses. */
@@ -129,7 +112,7 @@ int main(int argc, char **argv)
 	uint8_t **seeds = calloc((size_t)nseeds, sizeof(*seeds));
 	size_t *lens = calloc((size_t)nseeds, sizeof(*lens)), maxlen = 0;
 	for (int i = 0; i < nseeds; i++) {
-		seeds[i] = slurp(argv[first + i], &lens[i]);
+		seeds[i] = (uint8_t *)check_read_file(argv[first + i], &lens[i]);
 		if (!seeds[i]) {
 			fprintf(stderr, "cannot read %s\n", argv[first + i]);
 			return 2;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include "bpfbox/jit.h"
 #include "bpfbox/vm.h"
+#include "../unit/check.h" /* check_read_file */
 
 static uint64_t now_ns(void)
 {
@@ -29,24 +30,6 @@ static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
-}
-
-static void *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *b = malloc(len > 0 ? (size_t)len : 1);
-	if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*n = (size_t)len;
-	return b;
 }
 
 static int timed(struct bpfbox_prog *p, int engine, void *mem, size_t len, long iters,
@@ -78,7 +61,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t plen, mlen;
-	void *code = slurp(argv[1], &plen), *mem = slurp(argv[2], &mlen);
+	void *code = check_read_file(argv[1], &plen), *mem = check_read_file(argv[2], &mlen);
 	long iters = atol(argv[3]);
 	if (!code || !mem || plen % 8) {
 		fprintf(stderr, "jit_timing: cannot read the program or the memory\n");

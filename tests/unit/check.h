@@ -9,6 +9,7 @@
 #ifndef BPFBOX_TEST_CHECK_H
 #define BPFBOX_TEST_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,26 @@ static inline char *check_read_file(const char *path, size_t *n)
 	}
 	fclose(f);
 	return b;
+}
+
+/* The build directory the tests run against ($BUILD, default "build"). */
+static inline const char *check_build_dir(void)
+{
+	const char *b = getenv("BUILD");
+	return b && *b ? b : "build";
+}
+
+/* Compile restricted C `src` to the BPF object `out` the way the examples
+ * are built (clang -O2 -g -target bpf, examples/ on the include path);
+ * clang's messages go to stderr, or nowhere when `quiet`.  0 on success. */
+static inline int check_compile_bpf(const char *src, const char *out, bool quiet)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd),
+		 "clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu "
+		 "-Iexamples -c %s -o %s %s",
+		 src, out, quiet ? "2>/dev/null" : "1>&2");
+	return system(cmd);
 }
 
 static inline int check_summary(void)

@@ -37,22 +37,6 @@
 
 static char dir[512];
 
-static const char *build_dir(void)
-{
-	const char *b = getenv("BUILD");
-	return b && *b ? b : "build";
-}
-
-static int compile(const char *src, const char *out)
-{
-	char cmd[2048];
-	snprintf(cmd, sizeof(cmd),
-		 "clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu "
-		 "-Iexamples -c %s -o %s 2>&1",
-		 src, out);
-	return system(cmd);
-}
-
 static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
 {
 	(void)l;
@@ -768,7 +752,7 @@ static void globals(const char *obj)
 int main(void)
 {
 	libbpf_set_print(quiet);
-	snprintf(dir, sizeof(dir), "%s/core", build_dir());
+	snprintf(dir, sizeof(dir), "%s/core", check_build_dir());
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
 	if (system(cmd) || system("clang --version >/dev/null 2>&1")) {
@@ -779,8 +763,8 @@ int main(void)
 	snprintf(obj, sizeof(obj), "%s/core_structs.o", dir);
 	snprintf(extra_obj, sizeof(extra_obj), "%s/core_extra.o", dir);
 	snprintf(btfpath, sizeof(btfpath), "%s/handmade.btf", dir);
-	if (compile("examples/core_structs.bpf.c", obj) ||
-	    compile("tests/core/core_extra.bpf.c", extra_obj)) {
+	if (check_compile_bpf("examples/core_structs.bpf.c", obj, false) ||
+	    check_compile_bpf("tests/core/core_extra.bpf.c", extra_obj, false)) {
 		CHECK(0, "the CO-RE test objects compile");
 		return check_summary();
 	}

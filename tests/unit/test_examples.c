@@ -39,12 +39,6 @@
 #include "bpfbox/object.h"
 #include "bpfbox/prog_types.h"
 
-static const char *build_dir(void)
-{
-	const char *b = getenv("BUILD");
-	return b && *b ? b : "build";
-}
-
 /* ---- compiling ------------------------------------------------------------------ */
 
 static int compile(const char *src, const char *out)
@@ -52,13 +46,8 @@ static int compile(const char *src, const char *out)
 	struct stat s1, s2;
 	if (stat(out, &s2) == 0 && stat(src, &s1) == 0 && s2.st_mtime > s1.st_mtime &&
 	    stat("examples/expect.h", &s1) == 0 && s2.st_mtime > s1.st_mtime)
-		return 0;
-	char cmd[2048];
-	snprintf(cmd, sizeof(cmd),
-		 "clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu "
-		 "-Iexamples -c %s -o %s 2>&1",
-		 src, out);
-	return system(cmd);
+		return 0; /* up to date */
+	return check_compile_bpf(src, out, false);
 }
 
 /* ---- test lines ------------------------------------------------------------------ */
@@ -522,7 +511,7 @@ static void run_example(const char *name)
 	char src[512], obj[512], ex[128];
 	snprintf(src, sizeof(src), "examples/%s", name);
 	snprintf(ex, sizeof(ex), "%.*s", (int)(strlen(name) - 6), name);
-	snprintf(obj, sizeof(obj), "%s/examples/%s.o", build_dir(), ex);
+	snprintf(obj, sizeof(obj), "%s/examples/%s.o", check_build_dir(), ex);
 	if (compile(src, obj)) {
 		CHECK(0, "%s: compiles with clang", ex);
 		return;
@@ -594,8 +583,8 @@ int main(void)
 	libbpf_set_print(k_print);
 	trace_sink = fopen("/dev/null", "w");
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/examples", build_dir());
-	mkdir(build_dir(), 0755);
+	snprintf(dir, sizeof(dir), "%s/examples", check_build_dir());
+	mkdir(check_build_dir(), 0755);
 	mkdir(dir, 0755);
 	DIR *d = opendir("examples");
 	if (!d) {

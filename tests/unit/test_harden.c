@@ -928,42 +928,47 @@ static void callbacks(void)
  * for_each) and tests/unit/harden_nest.bpf.c (callbacks inside callbacks,
  * 8 frames), fresh for every run (they keep state in globals), checked and
  * marked verified, on every engine; and harden_nest in the kernel. */
-static const char *build_dir(void)
+/* An object opened and loaded into a fresh VM with bpfbox's helpers. */
+struct loaded {
+	struct bpfbox_env *env;
+	struct bpfbox_vm *vm;
+	struct bpfbox_object *o;
+};
+
+static int obj_load(struct loaded *L, const char *path, struct bpfbox_log *log)
 {
-	const char *b = getenv("BUILD");
-	return b && *b ? b : "build";
+	*L = (struct loaded){ 0 };
+	BPFBOX_OPTS(bpfbox_vm_opts, vo);
+	int e = bpfbox_env__new(&L->env, NULL);
+	bpfbox_env__vm_opts(L->env, &vo);
+	if (!e)
+		e = bpfbox_vm__new(&L->vm, &vo);
+	if (!e)
+		e = bpfbox_env__attach(L->env, L->vm);
+	BPFBOX_OPTS(bpfbox_object_opts, oo, .log = log);
+	BPFBOX_OPTS(bpfbox_object_load_opts, lo, .log = log);
+	if (!e)
+		e = bpfbox_object__open_file(path, &oo, &L->o);
+	if (!e)
+		e = bpfbox_object__load(L->o, L->vm, L->env, &lo);
+	return e;
 }
 
-static int compile_obj(const char *src, const char *obj)
+static void obj_unload(struct loaded *L)
 {
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 "clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(uname -m)-linux-gnu "
-		 "-Iexamples -c %s -o %s 2>/dev/null", src, obj);
-	return system(cmd);
+	bpfbox_object__free(L->o);
+	bpfbox_vm__free(L->vm);
+	bpfbox_env__free(L->env);
 }
 
 static int obj_run(const char *path, const char *prog, bool verified, int engine, uint64_t *r0,
 		   char *why, size_t whysz)
 {
-	struct bpfbox_env *env = NULL;
-	struct bpfbox_vm *vm = NULL;
-	struct bpfbox_object *o = NULL;
 	char lb[1024] = "";
 	struct bpfbox_log log = { .buf = lb, .size = sizeof(lb), .level = BPFBOX_LOG_ERROR };
-	BPFBOX_OPTS(bpfbox_vm_opts, vo);
-	int e = bpfbox_env__new(&env, NULL);
-	bpfbox_env__vm_opts(env, &vo);
-	if (!e)
-		e = bpfbox_vm__new(&vm, &vo);
-	if (!e)
-		e = bpfbox_env__attach(env, vm);
-	BPFBOX_OPTS(bpfbox_object_opts, oo, .log = &log);
-	BPFBOX_OPTS(bpfbox_object_load_opts, lo, .log = &log);
-	if (!e)
-		e = bpfbox_object__open_file(path, &oo, &o);
-	if (!e)
-		e = bpfbox_object__load(o, vm, env, &lo);
+	struct loaded L;
+	int e = obj_load(&L, path, &log);
+	struct bpfbox_object *o = L.o;
 	struct bpfbox_obj_prog *op = e ? NULL : bpfbox_object__find_prog(o, prog);
 	if (!op) {
 		snprintf(why, whysz, "load: %s", lb[0] ? lb : strerror(-e));
@@ -984,9 +989,7 @@ static int obj_run(const char *path, const char *prog, bool verified, int engine
 	if (e)
 		snprintf(why, whysz, "run: %s", lb);
 out:
-	bpfbox_object__free(o);
-	bpfbox_vm__free(vm);
-	bpfbox_env__free(env);
+	obj_unload(&L);
 	return e;
 }
 
@@ -1001,8 +1004,8 @@ static void objects(void)
 	};
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		char obj[512];
-		snprintf(obj, sizeof(obj), "%s/tests/%s.o", build_dir(), objs[i].name);
-		if (compile_obj(objs[i].src, obj)) {
+		snprintf(obj, sizeof(obj), "%s/tests/%s.o", check_build_dir(), objs[i].name);
+		if (check_compile_bpf(objs[i].src, obj, true)) {
 			SKIP("%s: clang could not compile it (is clang installed?)", objs[i].src);
 			continue;
 		}
@@ -1024,21 +1027,10 @@ static void objects(void)
 	 * reads only stack it wrote runs without zeroing once verified */
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		char obj[512];
-		snprintf(obj, sizeof(obj), "%s/tests/%s.o", build_dir(), objs[i].name);
-		struct bpfbox_env *env = NULL;
-		struct bpfbox_vm *vm = NULL;
-		struct bpfbox_object *o = NULL;
-		BPFBOX_OPTS(bpfbox_vm_opts, vo);
-		int e = bpfbox_env__new(&env, NULL);
-		bpfbox_env__vm_opts(env, &vo);
-		if (!e)
-			e = bpfbox_vm__new(&vm, &vo);
-		if (!e)
-			e = bpfbox_env__attach(env, vm);
-		if (!e)
-			e = bpfbox_object__open_file(obj, NULL, &o);
-		if (!e)
-			e = bpfbox_object__load(o, vm, env, NULL);
+		snprintf(obj, sizeof(obj), "%s/tests/%s.o", check_build_dir(), objs[i].name);
+		struct loaded L;
+		int e = obj_load(&L, obj, NULL);
+		struct bpfbox_object *o = L.o;
 		struct bpfbox_obj_prog *op = e ? NULL : bpfbox_object__find_prog(o, objs[i].prog);
 		struct bpfbox_verify_stats st = { .sz = sizeof(st) };
 		BPFBOX_OPTS(bpfbox_obj_verify_opts, vopt, .stats = &st, .mark = true);
@@ -1056,13 +1048,11 @@ static void objects(void)
 			      "%s/%s: marking it verified again keeps the verdict", objs[i].name,
 			      objs[i].prog);
 		}
-		bpfbox_object__free(o);
-		bpfbox_vm__free(vm);
-		bpfbox_env__free(env);
+		obj_unload(&L);
 	}
 	/* the kernel agrees on the nested callbacks (root, bpf() allowed) */
 	char obj[512];
-	snprintf(obj, sizeof(obj), "%s/tests/harden_nest.o", build_dir());
+	snprintf(obj, sizeof(obj), "%s/tests/harden_nest.o", check_build_dir());
 	libbpf_set_print(NULL);
 	struct bpf_object *ko = bpf_object__open(obj);
 	if (!ko || bpf_object__load(ko)) {
