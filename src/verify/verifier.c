@@ -771,19 +771,11 @@ static int lddw_map(const struct venv *env, const struct isa_insn *in)
 	return -1;
 }
 
-/* Every lddw, reachable or not, must name something that exists — the
- * kernel resolves them all before it verifies (resolve_pseudo_ldimm64).
- * Functions (src 4) are checked with the subprograms (cfg.c). */
-int vrf_check_lddw_form(struct venv *env, uint32_t i)
+static int lddw_form(struct venv *env, const struct isa_insn *in, int32_t next_imm)
 {
-	const struct isa_insn *in = &env->insn[i];
-	int32_t next_imm = i + 1 < env->n ? env->insn[i + 1].imm : 0;
-	uint32_t saved = env->insn_idx;
-	env->insn_idx = i; /* the instruction a rejection names */
 	switch (in->src) {
 	case 0:
-	case 4:
-		env->insn_idx = saved;
+	case 4: /* functions are checked with the subprograms (cfg.c) */
 		return 0;
 	case 1:
 	case 2:
@@ -793,23 +785,32 @@ int vrf_check_lddw_form(struct venv *env, uint32_t i)
 		if (k < 0)
 			return vrf_reject(env, -EINVAL, "lddw map: no description for map %d", in->imm);
 		const struct vmap *m = &env->maps[k];
-		if (in->src == 1 || in->src == 5) {
-			env->insn_idx = saved;
+		if (in->src == 1 || in->src == 5)
 			return 0;
-		}
 		if (m->d.type != VM_ARRAY)
 			return vrf_reject(env, -EINVAL, "direct value access on map type %u not allowed (only "
 					  "array maps have an address)", m->d.type);
 		if ((uint32_t)next_imm >= m->d.value_size)
 			return vrf_reject(env, -EINVAL, "invalid access to map value pointer, value_size=%u "
 					  "off=%u", m->d.value_size, (uint32_t)next_imm);
-		env->insn_idx = saved;
 		return 0;
 	}
 	default:
 		return vrf_reject(env, -EINVAL, "lddw %s: kernel BTF ids are not available to bpfbox",
 				  isa_info[in->op].optext);
 	}
+}
+
+/* Every lddw, reachable or not, must name something that exists — the
+ * kernel resolves them all before it verifies (resolve_pseudo_ldimm64). */
+int vrf_check_lddw_form(struct venv *env, uint32_t i)
+{
+	uint32_t saved = env->insn_idx;
+	env->insn_idx = i; /* the instruction a rejection names */
+	int err = lddw_form(env, &env->insn[i], i + 1 < env->n ? env->insn[i + 1].imm : 0);
+	if (!err)
+		env->insn_idx = saved;
+	return err;
 }
 
 /* The forms were checked (vrf_check_lddw_form) before the walk. */
