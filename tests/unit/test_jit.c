@@ -686,6 +686,15 @@ static bool contains(const void *hay, size_t n, const void *needle, size_t m)
 	return false;
 }
 
+/* Load p into the test VM; NULL (a failed check) when it does not load. */
+static struct bpfbox_prog *load_pb(const struct pb *p)
+{
+	struct bpfbox_prog *prog = NULL;
+	int err = bpfbox_prog__load(env.vm, p->s, p->n, NULL, &prog);
+	CHECK(!err, "load (%d)", err);
+	return err ? NULL : prog;
+}
+
 static void test_api(void)
 {
 	struct pb p = { .n = 0 };
@@ -693,10 +702,8 @@ static void test_api(void)
 	E(&p, ISA_OP_ADD64_K, 0, 0, 0, 0x45464748);
 	E(&p, ISA_OP_LDDW, 2, 0, 0, 0x4a4b4c4d4e4f5051ll);
 	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
-	struct bpfbox_prog *prog;
-	int err = bpfbox_prog__load(env.vm, p.s, p.n, NULL, &prog);
-	CHECK(!err, "load");
-	if (err)
+	struct bpfbox_prog *prog = load_pb(&p);
+	if (!prog)
 		return;
 	size_t len = 1;
 	CHECK(bpfbox_prog__jited(prog, &len) == NULL && len == 0, "no native code before bpfbox_prog__jit");
@@ -770,11 +777,9 @@ static void test_leaf(void)
 	E(&p, ISA_OP_MOV64_K, 1, 0, 0, 7);
 	E(&p, ISA_OP_CALL, 0, 0, 0, 1000);
 	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
-	struct bpfbox_prog *prog;
-	if (bpfbox_prog__load(env.vm, p.s, p.n, NULL, &prog)) {
-		CHECK(0, "load");
+	struct bpfbox_prog *prog = load_pb(&p);
+	if (!prog)
 		return;
-	}
 	BPFBOX_OPTS(bpfbox_jit_opts, jo);
 	BPFBOX_OPTS(bpfbox_run_opts, jit_run, .engine = BPFBOX_ENGINE_JIT);
 	BPFBOX_OPTS(bpfbox_run_opts, interp_run, .engine = BPFBOX_ENGINE_INTERP);
@@ -843,11 +848,9 @@ static void test_wx(void)
 	struct pb p = { .n = 0 };
 	E(&p, ISA_OP_CALL, 0, 0, 0, 4);
 	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
-	struct bpfbox_prog *prog;
-	if (bpfbox_prog__load(env.vm, p.s, p.n, NULL, &prog)) {
-		CHECK(0, "load");
+	struct bpfbox_prog *prog = load_pb(&p);
+	if (!prog)
 		return;
-	}
 	BPFBOX_OPTS(bpfbox_jit_opts, jo);
 	CHECK(bpfbox_prog__jit(prog, &jo) == 0, "jit");
 	wx_addr = (uintptr_t)bpfbox_prog__jited(prog, NULL);
