@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "isa.h"
 #include "util/util.h"
 #include "isa_index.h" /* generated: isa_rows_by_code[], isa_code_first[] */
@@ -372,4 +373,143 @@ BPFBOX_API int bpfbox_insns__validate(const struct bpfbox_insn *insns, size_t n,
 	if (!err)
 		isa_prog_free(&p, NULL);
 	return err;
+}
+
+/* ---- data flow ---------------------------------------------------------- */
+
+void isa_use_def(const struct isa_insn *in, uint16_t *use, uint16_t *def)
+{
+	const struct isa_info *ri = &isa_info[in->op];
+	uint16_t u = 0, d = 0;
+	const uint16_t args = 0x3e, clob = 0x3f;
+	switch (ri->shape) {
+	case S_ALU_K:
+		if (in->op != ISA_OP_MOV64_K && in->op != ISA_OP_MOV32_K)
+			u |= 1u << in->dst;
+		d |= 1u << in->dst;
+		break;
+	case S_ALU_X:
+		if (in->op != ISA_OP_MOV64_X && in->op != ISA_OP_MOV32_X)
+			u |= 1u << in->dst;
+		u |= 1u << in->src;
+		d |= 1u << in->dst;
+		break;
+	case S_MOVSX:
+		u |= 1u << in->src;
+		d |= 1u << in->dst;
+		break;
+	case S_NEG:
+	case S_END:
+		u |= 1u << in->dst;
+		d |= 1u << in->dst;
+		break;
+	case S_LDDW:
+		d |= 1u << in->dst;
+		break;
+	case S_LD_ABS:
+		u |= 1u << 6;
+		d |= clob;
+		break;
+	case S_LD_IND:
+		u |= 1u << 6 | 1u << in->src;
+		d |= clob;
+		break;
+	case S_LDX:
+		u |= 1u << in->src;
+		d |= 1u << in->dst;
+		break;
+	case S_ST:
+		u |= 1u << in->dst;
+		break;
+	case S_STX:
+		u |= 1u << in->dst | 1u << in->src;
+		break;
+	case S_ATOMIC:
+		u |= 1u << in->dst | 1u << in->src;
+		if (ri->flags & F_R0) {
+			u |= 1u;
+			d |= 1u;
+		} else if (ri->flags & F_FETCH) {
+			d |= 1u << in->src;
+		}
+		break;
+	case S_JCOND_K:
+		u |= 1u << in->dst;
+		break;
+	case S_JCOND_X:
+		u |= 1u << in->dst | 1u << in->src;
+		break;
+	case S_CALL:
+	case S_CALL_LOCAL:
+	case S_CALL_KFUNC:
+		u |= args;
+		d |= clob;
+		break;
+	case S_CALLX:
+		u |= args | 1u << in->dst;
+		d |= clob;
+		break;
+	case S_EXIT:
+		u |= 1u;
+		break;
+	default:
+		break;
+	}
+	*use = u & 0x7ff;
+	*def = d & 0x7ff;
+}
+
+int isa_succs(const struct isa_insn *code, size_t i, uint32_t out[2])
+{
+	const struct isa_insn *in = &code[i];
+	switch (isa_info[in->op].shape) {
+	case S_EXIT:
+		return 0;
+	case S_JA:
+	case S_JA32:
+		out[0] = in->target;
+		return 1;
+	case S_JCOND_K:
+	case S_JCOND_X:
+		out[0] = (uint32_t)i + 1;
+		out[1] = in->target;
+		return 2;
+	case S_LDDW:
+		out[0] = (uint32_t)i + 2;
+		return 1;
+	default:
+		out[0] = (uint32_t)i + 1;
+		return 1;
+	}
+}
+
+/* Sweeps from the end until nothing changes: each sweep carries liveness
+ * back through straight code at once, and a loop needs one more sweep
+ * per nesting level, so a few sweeps settle a real program.  use/def are
+ * recomputed per visit rather than stored: the switch is cheaper than the
+ * memory for a million slots. */
+void isa_liveness(const struct isa_insn *code, size_t n, uint16_t *live)
+{
+	memset(live, 0, n * sizeof(*live));
+	bool changed = true;
+	while (changed) {
+		changed = false;
+		for (size_t k = n; k-- > 0;) {
+			if (code[k].op == ISA_OP_INVALID)
+				continue;
+			uint32_t sx[2];
+			int ns = isa_succs(code, k, sx);
+			uint16_t out = 0;
+			for (int j = 0; j < ns; j++)
+				if (sx[j] < n)
+					out |= live[sx[j]];
+			uint16_t use, def;
+			isa_use_def(&code[k], &use, &def);
+			uint16_t in = (uint16_t)(use | (out & ~def));
+			if (in != live[k]) {
+				live[k] = in;
+				changed = true;
+			}
+		}
+	}
 }

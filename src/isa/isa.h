@@ -177,6 +177,20 @@ void isa_prog_free(struct isa_prog *p, const struct util_alloc *a);
 /* Short English reason for a decode error. */
 const char *isa_decode_strerror(enum bpfbox_decode_err e);
 
+/* Data flow over decoded slots (the verifier's and the JIT's).  Register
+ * sets are masks, bit k = rk (r0..r10).
+ *  isa_use_def: the registers slot `in` reads and writes.  Calls read
+ *    r1..r5 and write r0..r5 (the caller-saved registers are gone after
+ *    a call); LD_ABS/LD_IND read r6 (and src) and clobber r0..r5 too.
+ *  isa_succs: the slots control may reach next from slot i, up to 2
+ *    (a local call's successor is the slot after it; exit has none).
+ *  isa_liveness: live[i] = registers that may be read before written on
+ *    some path from slot i (a backward may-analysis: a register outside
+ *    live[i] is certainly dead there).  `live` has n entries. */
+void isa_use_def(const struct isa_insn *in, uint16_t *use, uint16_t *def);
+int isa_succs(const struct isa_insn *code, size_t i, uint32_t out[2]);
+void isa_liveness(const struct isa_insn *code, size_t n, uint16_t *live);
+
 /* Sign-extend helpers. */
 static inline uint64_t isa_sext32(int32_t v) { return (uint64_t)(int64_t)v; }
 

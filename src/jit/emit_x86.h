@@ -463,12 +463,30 @@ static void emit_call_r(struct jit_state *st, int r)
 
 /* ---- memory forms --------------------------------------------------------- */
 
-/* lea dst, [base + disp] */
+/* lea dst, [base + disp]  (64 or, !w, 32 bits: the sum truncated and
+ * zero-extended, as a 32-bit add would leave it) */
+static void emit_lea_w(struct jit_state *st, bool w, int dst, int base, int32_t disp)
+{
+	emit_rex(st, w, dst, 0, base, false);
+	emit1(st, 0x8d); /* lea r64|r32, m */
+	emit_modrm_mem(st, dst, base, disp);
+}
 static void emit_lea(struct jit_state *st, int dst, int base, int32_t disp)
 {
-	emit_rex(st, true, dst, 0, base, false);
-	emit1(st, 0x8d); /* lea r64, m */
-	emit_modrm_mem(st, dst, base, disp);
+	emit_lea_w(st, true, dst, base, disp);
+}
+
+/* lea dst, [base + index]  (64 or 32 bits; rsp is never an index) */
+static void emit_lea_bi(struct jit_state *st, bool w, int dst, int base, int index)
+{
+	if ((base & 7) == RBP && (index & 7) != RBP) {
+		int t = base; /* rbp/r13 as a base needs a disp8: swap them */
+		base = index;
+		index = t;
+	}
+	emit_rex(st, w, dst, index, base, false);
+	emit1(st, 0x8d); /* lea r64|r32, [base + index] */
+	emit_modrm_sib(st, dst, base, index);
 }
 
 /* Loads: size 1/2/4/8 bytes, zero- or sign-extended to 64 bits. */

@@ -142,6 +142,9 @@ struct gen {
 	bool checked, blind, bmi2, has_calls, zero_stack;
 	uint32_t *blen;      /* checked mode: length of the block starting at a slot, 0 if none */
 	uint8_t *lead;       /* checked mode: slot starts a basic block */
+	uint8_t *tgt;        /* fusing: slot is entered other than from the slot before */
+	uint16_t *live;      /* fusing: registers live into each slot (isa_liveness) */
+	bool fuse;           /* verified code without blinding: fuse pairs (gen_fused) */
 	struct grp *grp;     /* checked mode: shared region checks */
 	bool in_copy;        /* emitting a block tail's slow copy */
 	uint64_t seed, rng;  /* constant blinding */
@@ -817,7 +820,11 @@ static const int8_t jcc_of_op[16] = {
 	[0x6] = CC_G, [0x7] = CC_GE, [0xa] = CC_B, [0xb] = CC_BE, [0xc] = CC_L, [0xd] = CC_LE,
 };
 
-static void gen_jcond(struct gen *g, const struct isa_insn *in, const struct isa_info *inf)
+/* Compare as `in` says, then jump to `target` when its condition holds
+ * (invert: when it does not; x86 pairs every condition with its negation
+ * in the low bit). */
+static void gen_jcond_to(struct gen *g, const struct isa_insn *in, const struct isa_info *inf,
+			 uint32_t target, bool invert)
 {
 	struct jit_state *st = &g->st;
 	unsigned opf = inf->code >> 4;
@@ -842,7 +849,12 @@ static void gen_jcond(struct gen *g, const struct isa_insn *in, const struct isa
 	} else {
 		emit_alu_ri(st, ALU_CMP, w, d, in->imm);               /* cmp dst, imm */
 	}
-	emit_jcc(st, (enum x86_cc)jcc_of_op[opf], in->target);         /* jcc target */
+	emit_jcc(st, (enum x86_cc)(jcc_of_op[opf] ^ invert), target);  /* jcc target */
+}
+
+static void gen_jcond(struct gen *g, const struct isa_insn *in, const struct isa_info *inf)
+{
+	gen_jcond_to(g, in, inf, in->target, false);
 }
 
 /* ---- calls ---------------------------------------------------------------- */
@@ -1351,6 +1363,125 @@ static void gen_insn(struct gen *g, size_t pc)
 	}
 }
 
+/* ---- fused pairs ---------------------------------------------------------------
+ *
+ * Two-instruction idioms compilers emit, each made one x86 instruction
+ * (the kernel's JIT translates them one by one):
+ *  - `rD = rS; rD += imm|rT` (also `-= imm`, and the 32-bit forms):
+ *    pointer arithmetic, `lea dD, [dS + imm|dT]`;
+ *  - `if cond goto +1; goto T`, how clang closes many loops: one jump on
+ *    the negated condition, `j!cc T` (a taken jump less per iteration).
+ * Only in verified code without blinding: checked code charges and checks
+ * per instruction, blinding must not see immediates in the clear.  The
+ * second instruction must not be a jump or call target, since it no
+ * longer has code of its own (its label is bound after the pair). */
+/* A byte load `rD = *(u8 *)(rB + off)` (zero-extending). */
+static bool is_ldx_u8(const struct isa_insn *in)
+{
+	const struct isa_info *inf = &isa_info[in->op];
+	return inf->shape == S_LDX && isa_mem_size(inf->code) == 1 && ISA_MODE(inf->code) != 0x80;
+}
+static bool is_alu(const struct isa_insn *in, unsigned shape, unsigned opf)
+{
+	const struct isa_info *inf = &isa_info[in->op];
+	return inf->shape == shape && (unsigned)(inf->code >> 4) == opf;
+}
+
+/* A big-endian 16-bit field read byte by byte, the way clang writes
+ * `p[0] << 8 | p[1]` for eBPF (it may not assume unaligned loads):
+ *    rY = *(u8 *)(rB + o)     rX = *(u8 *)(rB + o + 1)    rY <<= 8
+ *    rY |= rX                 (the first three in any order that loads
+ *                              rY before shifting it; 32- or 64-bit ALU)
+ * becomes `movzx eY, word [rB + o]; rol Y16, 8` when rX is dead after
+ * the four (its byte is not kept).  Both loads are from one 2-byte range
+ * the verifier proved readable.  Returns the slots used, 4, or 0. */
+static size_t gen_fused_be16(struct gen *g, size_t pc)
+{
+	if (pc + 3 >= g->n)
+		return 0;
+	for (size_t k = 1; k <= 3; k++)
+		if (g->tgt[pc + k] || g->code[pc + k].op == ISA_OP_INVALID)
+			return 0;
+	const struct isa_insn *c = &g->code[pc], *last = &c[3];
+	if (!is_alu(last, S_ALU_X, OPF_OR) || last->dst == last->src)
+		return 0;
+	unsigned y = last->dst, x = last->src;
+	int ly = -1, lx = -1, sh = -1;
+	for (int k = 0; k < 3; k++) {
+		if (is_ldx_u8(&c[k]) && c[k].dst == y && ly < 0)
+			ly = k;
+		else if (is_ldx_u8(&c[k]) && c[k].dst == x && lx < 0)
+			lx = k;
+		else if (is_alu(&c[k], S_ALU_K, OPF_LSH) && c[k].dst == y && c[k].imm == 8 && sh < 0)
+			sh = k;
+		else
+			return 0;
+	}
+	if (ly < 0 || lx < 0 || sh < 0 || sh < ly)
+		return 0;
+	unsigned b = c[ly].src;
+	if (c[lx].src != b || b == x || b == y || c[lx].off != c[ly].off + 1)
+		return 0;
+	uint16_t live_after = pc + 4 < g->n ? g->live[pc + 4] : 0;
+	if (live_after & (1u << x))
+		return 0;
+	emit_load(&g->st, R(y), R(b), c[ly].off, 2, false);   /* movzx eY, word [rB + o] */
+	emit_rot16(&g->st, SH_ROL, R(y), 8);                    /* rol Y16, 8 */
+	return 4;
+}
+
+static size_t gen_fused(struct gen *g, size_t pc)
+{
+	struct jit_state *st = &g->st;
+	if (pc + 1 >= g->n || g->tgt[pc + 1] || g->code[pc + 1].op == ISA_OP_INVALID)
+		return 0;
+	size_t used = gen_fused_be16(g, pc);
+	if (used)
+		return used;
+	const struct isa_insn *a = &g->code[pc], *b = &g->code[pc + 1];
+	const struct isa_info *ia = &isa_info[a->op], *ib = &isa_info[b->op];
+	unsigned opa = ia->code >> 4, opb = ib->code >> 4;
+	if (ia->shape == S_ALU_X && opa == OPF_MOV && a->dst != a->src && b->dst == a->dst &&
+	    (ia->flags & F_W) == (ib->flags & F_W)) {
+		bool w = !(ia->flags & F_W);
+		if (ib->shape == S_ALU_K && (opb == OPF_ADD || (opb == OPF_SUB && b->imm != INT32_MIN))) {
+			emit_lea_w(st, w, R(a->dst), R(a->src), opb == OPF_ADD ? b->imm : -b->imm); /* lea dst, [src + imm] */
+			return 2;
+		}
+		if (ib->shape == S_ALU_X && opb == OPF_ADD) {
+			/* rD = rS; rD += rD is rS + rS */
+			unsigned t = b->src == a->dst ? a->src : b->src;
+			emit_lea_bi(st, w, R(a->dst), R(a->src), R(t)); /* lea dst, [src + t] */
+			return 2;
+		}
+	}
+	if ((ia->shape == S_JCOND_K || ia->shape == S_JCOND_X) && a->target == pc + 2 &&
+	    (ib->shape == S_JA || ib->shape == S_JA32)) {
+		gen_jcond_to(g, a, ia, b->target, true); /* cmp|test ; j!cc T */
+		return 2;
+	}
+	return 0;
+}
+
+/* Slots entered other than by falling in from the slot before (the
+ * entries, jump targets and bpf-to-bpf call targets), and liveness. */
+static int compute_targets(struct gen *g)
+{
+	uint8_t *t = g->tgt = util_calloc(g->st.alloc, g->n + 1, 1);
+	g->live = util_calloc(g->st.alloc, g->n, sizeof(*g->live));
+	if (!t || !g->live)
+		return -ENOMEM;
+	isa_liveness(g->code, g->n, g->live);
+	t[0] = t[g->prog->entry] = 1;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct isa_insn *in = &g->code[i];
+		if (in->op != ISA_OP_INVALID &&
+		    (isa_is_jump(in->op) || isa_info[in->op].shape == S_CALL_LOCAL))
+			t[in->target] = 1;
+	}
+	return 0;
+}
+
 /* ---- passes ------------------------------------------------------------------ */
 
 static void gen_pass(struct gen *g)
@@ -1380,6 +1511,13 @@ static void gen_pass(struct gen *g)
 			continue;
 		}
 		unit_begin(st, (uint32_t)i);
+		size_t used = g->fuse ? gen_fused(g, i) : 0;
+		if (used) {
+			for (size_t k = 1; k < used; k++)
+				label_bind(st, (uint32_t)(i + k));
+			i += used - 1;
+			continue;
+		}
 		gen_insn(g, i);
 	}
 	/* falling off the end: the decoder allows it, the run must not */
@@ -1451,6 +1589,9 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 	int err = 0;
 	if (g.checked && (err = compute_blocks(&g)))
 		goto out;
+	g.fuse = !g.checked && !g.blind;
+	if (g.fuse && (err = compute_targets(&g)))
+		goto out;
 
 	/* pass 0: everything long and far, an upper bound on the size */
 	g.st.force_long = true;
@@ -1515,6 +1656,8 @@ out:
 	util_free(g.st.alloc, g.st.prev, g.st.nprev * sizeof(*g.st.prev));
 	util_free(g.st.alloc, g.blen, (g.n + 1) * sizeof(*g.blen));
 	util_free(g.st.alloc, g.lead, g.n + 1);
+	util_free(g.st.alloc, g.tgt, g.n + 1);
+	util_free(g.st.alloc, g.live, g.n * sizeof(*g.live));
 	util_free(g.st.alloc, g.grp, g.n * sizeof(*g.grp));
 	return err;
 }

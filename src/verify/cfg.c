@@ -51,151 +51,10 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Registers an instruction reads (use) and writes (def). */
-static void use_def(const struct venv *env, uint32_t i, uint16_t *use, uint16_t *def)
-{
-	const struct isa_insn *in = &env->insn[i];
-	const struct isa_info *ri = &isa_info[in->op];
-	uint16_t u = 0, d = 0;
-	const uint16_t args = 0x3e, clob = 0x3f;
-	switch (ri->shape) {
-	case S_ALU_K:
-		if (in->op != ISA_OP_MOV64_K && in->op != ISA_OP_MOV32_K)
-			u |= 1u << in->dst;
-		d |= 1u << in->dst;
-		break;
-	case S_ALU_X:
-		if (in->op != ISA_OP_MOV64_X && in->op != ISA_OP_MOV32_X)
-			u |= 1u << in->dst;
-		u |= 1u << in->src;
-		d |= 1u << in->dst;
-		break;
-	case S_MOVSX:
-		u |= 1u << in->src;
-		d |= 1u << in->dst;
-		break;
-	case S_NEG:
-	case S_END:
-		u |= 1u << in->dst;
-		d |= 1u << in->dst;
-		break;
-	case S_LDDW:
-		d |= 1u << in->dst;
-		break;
-	case S_LD_ABS:
-		u |= 1u << 6;
-		d |= clob;
-		break;
-	case S_LD_IND:
-		u |= 1u << 6 | 1u << in->src;
-		d |= clob;
-		break;
-	case S_LDX:
-		u |= 1u << in->src;
-		d |= 1u << in->dst;
-		break;
-	case S_ST:
-		u |= 1u << in->dst;
-		break;
-	case S_STX:
-		u |= 1u << in->dst | 1u << in->src;
-		break;
-	case S_ATOMIC:
-		u |= 1u << in->dst | 1u << in->src;
-		if (ri->flags & F_R0) {
-			u |= 1u;
-			d |= 1u;
-		} else if (ri->flags & F_FETCH) {
-			d |= 1u << in->src;
-		}
-		break;
-	case S_JCOND_K:
-		u |= 1u << in->dst;
-		break;
-	case S_JCOND_X:
-		u |= 1u << in->dst | 1u << in->src;
-		break;
-	case S_CALL:
-	case S_CALL_LOCAL:
-	case S_CALL_KFUNC:
-		u |= args;
-		d |= clob;
-		break;
-	case S_CALLX:
-		u |= args | 1u << in->dst;
-		d |= clob;
-		break;
-	case S_EXIT:
-		u |= 1u;
-		break;
-	default:
-		break;
-	}
-	*use = u & 0x7ff;
-	*def = d & 0x7ff;
-}
-
 /* Successors of i inside its subprogram: up to 2. */
 static int succs(const struct venv *env, uint32_t i, uint32_t out[2])
 {
-	const struct isa_insn *in = &env->insn[i];
-	unsigned s = isa_info[in->op].shape;
-	switch (s) {
-	case S_EXIT:
-		return 0;
-	case S_JA:
-	case S_JA32:
-		out[0] = in->target;
-		return 1;
-	case S_JCOND_K:
-	case S_JCOND_X:
-		out[0] = i + 1;
-		out[1] = in->target;
-		return 2;
-	case S_LDDW:
-		out[0] = i + 2;
-		return 1;
-	default:
-		out[0] = i + 1;
-		return 1;
-	}
-}
-
-static int compute_liveness(struct venv *env)
-{
-	uint32_t n = (uint32_t)env->n;
-	uint16_t *use = calloc(n, sizeof(*use)), *def = calloc(n, sizeof(*def));
-	if (!use || !def) {
-		free(use);
-		free(def);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < n; i++)
-		if (env->insn[i].op != ISA_OP_INVALID)
-			use_def(env, i, &use[i], &def[i]);
-	memset(env->live, 0, n * sizeof(*env->live));
-	bool changed = true;
-	while (changed) {
-		changed = false;
-		for (uint32_t k = n; k-- > 0;) {
-			if (env->insn[k].op == ISA_OP_INVALID)
-				continue;
-			uint32_t sx[2];
-			int ns = succs(env, k, sx);
-			uint16_t out = 0;
-			for (int j = 0; j < ns; j++)
-				if (sx[j] < n)
-					out |= env->live[sx[j]];
-			uint16_t in = (uint16_t)(use[k] | (out & ~def[k]));
-			if (in != env->live[k]) {
-				env->live[k] = in;
-				changed = true;
-			}
-		}
-	}
-	free(use);
-	free(def);
-	return 0;
+	return isa_succs(env->insn, i, out);
 }
 
 static bool ret_ranged(int pt)
@@ -648,10 +507,9 @@ int vrf_check_cfg(struct venv *env)
 		if ((s == S_CALL || s == S_CALL_LOCAL) && i + 1 < n)
 			env->prune_point[i + 1] = 1;
 	}
-	int err = compute_liveness(env);
-	if (!err)
-		compute_relevance(env);
-	return err;
+	isa_liveness(env->insn, env->n, env->live);
+	compute_relevance(env);
+	return 0;
 }
 
 /* ---- stack depth of call chains -------------------------------------------- */

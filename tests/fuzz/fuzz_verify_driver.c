@@ -10,11 +10,18 @@
  * a verifier bug, reported with the program's bytes.  Then it runs
  * unchecked, as a verified program does; the driver is built with
  * AddressSanitizer (tests/fuzz/run-fuzz) so a stray access there aborts.
+ * The unchecked run is made on the interpreter and on the JIT's verified
+ * code (which fuses instruction pairs the JIT's checked code, and so the
+ * JIT's own fuzzer, never sees fused), from the same memory, map values
+ * and helper results: r0, the memory and the map values must agree.  One
+ * template writes the idioms the JIT fuses, with and without the
+ * conditions that allow it.
  *
  *   fuzz_verify_driver [-n ACCEPTED] [-t SECONDS] [-s SEED] [-v]
  *
  * stops after ACCEPTED accepted programs or SECONDS, prints
- * "# N programs, A accepted, R runs, E escapes" and exits 1 on any escape.
+ * "# N programs, A accepted, R runs, E escapes, M JIT mismatches" and
+ * exits 1 on any escape or mismatch.
  * Programs use the UNSPEC convention (r1 = 64 bytes of memory, r2 = 64),
  * an array map (index 0: 4 x 16-byte values) and a hash map (index 1).
  */
@@ -27,6 +34,7 @@
 #include "bpfbox/verify.h"
 #include "bpfbox/maps.h"
 #include "bpfbox/helpers.h"
+#include "bpfbox/jit.h"
 #include "isa/isa.h"
 
 #define MEM 64
@@ -91,6 +99,85 @@ static unsigned sreg(void)
 	return r[rn(8)];
 }
 
+/* The JIT's fused pairs (jit_x86_64.c, gen_fused), each also in a form
+ * that must not be fused:
+ *  - a big-endian halfword read bytewise, `y = p[o]; x = p[o+1]; y <<= 8;
+ *    y |= x` in the three orders clang uses, sometimes with x still read
+ *    afterwards, a shift other than 8, or bytes not adjacent;
+ *  - `d = s; d += imm|t` / `d -= imm` (32 and 64 bits);
+ *  - `if cond goto +1; goto T`, T forward or a loop's back edge. */
+static void gen_idioms(struct gen *g, unsigned d, unsigned s)
+{
+	switch (rn(3)) {
+	case 0: {
+		unsigned y = d, x = s == d ? (d == 0 ? 2 : 0) : s;
+		int o = (int)rn(MEM - 1) + (rn(16) ? 0 : 2); /* sometimes out of range */
+		int o2 = o + (rn(8) ? 1 : -1);
+		int sh = rn(8) ? 8 : 7;
+		bool w = rn(2);
+		enum isa_op shl = w ? ISA_OP_LSH32_K : ISA_OP_LSH64_K, or = w ? ISA_OP_OR32_X : ISA_OP_OR64_X;
+		switch (rn(3)) {
+		case 0:
+			emit(g, ISA_OP_LDXB, x, 6, o2, 0);
+			emit(g, ISA_OP_LDXB, y, 6, o, 0);
+			emit(g, shl, y, 0, 0, sh);
+			break;
+		case 1:
+			emit(g, ISA_OP_LDXB, y, 6, o, 0);
+			emit(g, ISA_OP_LDXB, x, 6, o2, 0);
+			emit(g, shl, y, 0, 0, sh);
+			break;
+		default:
+			emit(g, ISA_OP_LDXB, y, 6, o, 0);
+			emit(g, shl, y, 0, 0, sh);
+			emit(g, ISA_OP_LDXB, x, 6, o2, 0);
+			break;
+		}
+		emit(g, or, y, x, 0, 0);
+		if (rn(4) == 0) /* x stays live */
+			emit(g, ISA_OP_ADD64_X, sreg() == x ? y : 0, x, 0, 0);
+		break;
+	}
+	case 1: {
+		bool w = rn(2);
+		unsigned t = rn(4) ? sreg() : d;
+		unsigned src = rn(8) ? s : 10;
+		emit(g, w ? ISA_OP_MOV32_X : ISA_OP_MOV64_X, d, src, 0, 0);
+		switch (rn(3)) {
+		case 0: emit(g, w ? ISA_OP_ADD32_K : ISA_OP_ADD64_K, d, 0, 0, rimm()); break;
+		case 1: emit(g, w ? ISA_OP_SUB32_K : ISA_OP_SUB64_K, d, 0, 0, rn(8) ? rimm() : INT32_MIN); break;
+		default: emit(g, w ? ISA_OP_ADD32_X : ISA_OP_ADD64_X, d, t, 0, 0); break;
+		}
+		if (src == 10 || rn(2)) /* a stack address must not reach memory */
+			emit(g, ISA_OP_MOV64_K, d, 0, 0, rimm());
+		break;
+	}
+	default:
+		if (rn(2)) { /* forward: if cond goto +1; goto +k; k instructions */
+			unsigned k = 1 + rn(3);
+			if (rn(2))
+				emit(g, PICK(jcc_k), d, 0, 1, rimm());
+			else
+				emit(g, PICK(jcc_x), d, s, 1, 0);
+			if (rn(4))
+				emit(g, ISA_OP_JA, 0, 0, (int)k, 0);
+			else
+				emit(g, ISA_OP_JA32, 0, 0, 0, k); /* gotol: the offset is imm */
+			for (unsigned j = 0; j < k; j++)
+				emit(g, PICK(alu_k), sreg(), 0, 0, rimm());
+		} else { /* a loop closed by `if r9 == lim goto +1; goto body` */
+			unsigned body = 1 + rn(3), lim = 1 + rn(20);
+			emit(g, ISA_OP_MOV64_K, 9, 0, 0, 0);
+			for (unsigned j = 0; j < body; j++)
+				emit(g, PICK(alu_k), sreg() == 9 ? 8 : sreg(), 0, 0, rimm());
+			emit(g, ISA_OP_ADD64_K, 9, 0, 0, 1);
+			emit(g, rn(2) ? ISA_OP_JEQ_K : ISA_OP_JGE_K, 9, 0, 1, (int64_t)lim);
+			emit(g, ISA_OP_JA, 0, 0, -(int)(body + 3), 0);
+		}
+		break;
+	}
+}
+
 static void gen_prog(struct gen *g)
 {
 	g->n = 0;
@@ -104,7 +191,7 @@ static void gen_prog(struct gen *g)
 	unsigned nblocks = 2 + rn(10);
 	for (unsigned b = 0; b < nblocks && g->n < MAXN - 40; b++) {
 		unsigned d = sreg(), s = sreg();
-		switch (rn(15)) {
+		switch (rn(16)) {
 		case 0:
 			emit(g, PICK(alu_k), d, 0, 0, rimm());
 			break;
@@ -223,6 +310,9 @@ static void gen_prog(struct gen *g)
 			emit(g, ISA_OP_MOV64_K, 3, 0, 0, 0);
 			break;
 		}
+		case 14: /* what the JIT fuses in verified code (see gen_idioms) */
+			gen_idioms(g, d, s);
+			break;
 		default: /* load from stack slots written above */
 			emit(g, PICK(ldx), d, 10, -8 * (int)(1 + rn(4)) + (int)rn(8), 0);
 			break;
@@ -300,6 +390,39 @@ static void dump(const struct gen *g)
 	printf("\n");
 }
 
+/* ktime_get_ns and get_prandom_u32, made repeatable so that two engines
+ * running one program see the same values: a sequence restarted before
+ * each run. */
+static uint64_t det_seq;
+static uint64_t det_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			   struct bpfbox_exec *ex)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
+	det_seq = det_seq * 6364136223846793005ull + 1442695040888963407ull;
+	return det_seq >> 17;
+}
+
+/* Everything a run can change besides r0: the memory and the map values
+ * (the programs only look keys up, so the keys stay those of the start). */
+struct world {
+	uint8_t mem[MEM];
+	uint8_t val[2][4][16];
+};
+static void world_save(struct world *w, const uint8_t *mem)
+{
+	memcpy(w->mem, mem, MEM);
+	for (int m = 0; m < 2; m++)
+		for (uint32_t k = 0; k < 4; k++)
+			memcpy(w->val[m][k], bpfbox_map__elem(maps[m], &k, 0), 16);
+}
+static void world_load(const struct world *w, uint8_t *mem)
+{
+	memcpy(mem, w->mem, MEM);
+	for (int m = 0; m < 2; m++)
+		for (uint32_t k = 0; k < 4; k++)
+			memcpy(bpfbox_map__elem(maps[m], &k, 0), w->val[m][k], 16);
+}
+
 /* The program being run, for the report when ASan stops the process. */
 static const struct gen *current;
 void __asan_on_error(void);
@@ -355,16 +478,19 @@ int main(int argc, char **argv)
 	BPFBOX_OPTS(bpfbox_vm_opts, vo, .insn_budget = 2 * MAX_PROCESSED);
 	bpfbox_env__vm_opts(env, &vo);
 	struct bpfbox_vm *vm;
-	if (bpfbox_vm__new(&vm, &vo) || bpfbox_env__attach(env, vm)) {
+	if (bpfbox_vm__new(&vm, &vo) || bpfbox_env__attach(env, vm) ||
+	    bpfbox_vm__set_helper(vm, 5, "ktime_get_ns", det_helper, NULL) ||
+	    bpfbox_vm__set_helper(vm, 7, "get_prandom_u32", det_helper, NULL)) {
 		printf("FAIL vm\n");
 		return 1;
 	}
-	uint64_t programs = 0, accepted = 0, runs = 0, escapes = 0;
+	bool jit = bpfbox_jit__available();
+	uint64_t programs = 0, accepted = 0, runs = 0, escapes = 0, mismatches = 0;
 	struct gen acc[64];
 	unsigned nacc = 0;
 	time_t t0 = time(NULL);
 	uint8_t *mem = malloc(MEM);
-	while (accepted < want && escapes == 0) {
+	while (accepted < want && escapes == 0 && mismatches == 0) {
 		if (secs > 0 && (programs & 255) == 0 && difftime(time(NULL), t0) >= secs)
 			break;
 		struct gen g;
@@ -395,14 +521,19 @@ int main(int argc, char **argv)
 			break;
 		}
 		current = &g;
+		bpfbox_prog__set_verified(prog, true);
+		bool jitted = jit && bpfbox_prog__jit(prog, NULL) == 0;
 		for (int r = 0; r < 3; r++) {
 			for (int b = 0; b < MEM; b++)
 				mem[b] = (uint8_t)rnd();
+			struct world w0, wi;
+			world_save(&w0, mem);
 			char lb[256] = "";
 			struct bpfbox_log log = { .buf = lb, .size = sizeof(lb) };
 			BPFBOX_OPTS(bpfbox_run_opts, ro, .mem = mem, .mem_len = MEM, .log = &log);
 			uint64_t r0;
 			bpfbox_prog__set_verified(prog, false);
+			det_seq = 1;
 			int e = bpfbox_prog__run(prog, &ro, &r0);
 			runs++;
 			if (e == -EFAULT || e == -ELOOP) {
@@ -412,8 +543,31 @@ int main(int argc, char **argv)
 				break;
 			}
 			bpfbox_prog__set_verified(prog, true);
-			bpfbox_prog__run(prog, &ro, &r0);
+			world_load(&w0, mem);
+			BPFBOX_OPTS(bpfbox_run_opts, ri, .mem = mem, .mem_len = MEM,
+				    .engine = BPFBOX_ENGINE_INTERP);
+			det_seq = 1;
+			int ei = bpfbox_prog__run(prog, &ri, &r0);
 			runs++;
+			if (!jitted)
+				continue;
+			world_save(&wi, mem);
+			world_load(&w0, mem);
+			BPFBOX_OPTS(bpfbox_run_opts, rj, .mem = mem, .mem_len = MEM, .engine = BPFBOX_ENGINE_JIT);
+			uint64_t j0;
+			det_seq = 1;
+			int ej = bpfbox_prog__run(prog, &rj, &j0);
+			runs++;
+			struct world wj;
+			world_save(&wj, mem);
+			if (ei != ej || r0 != j0 || memcmp(&wi, &wj, sizeof(wi))) {
+				printf("FAIL verified code: interpreter and JIT disagree (err %d/%d, r0 0x%llx/0x%llx, "
+				       "memory or map values %s)\n", ei, ej, (unsigned long long)r0,
+				       (unsigned long long)j0, memcmp(&wi, &wj, sizeof(wi)) ? "differ" : "agree");
+				dump(&g);
+				mismatches++;
+				break;
+			}
 		}
 		current = NULL;
 		bpfbox_prog__free(prog);
@@ -421,9 +575,11 @@ int main(int argc, char **argv)
 			printf("# %llu programs, %llu accepted\n", (unsigned long long)programs,
 			       (unsigned long long)accepted);
 	}
-	printf("# %llu programs, %llu accepted, %llu runs, %llu escapes (seed %llu, %.0f s)\n",
+	printf("# %llu programs, %llu accepted, %llu runs, %llu escapes, %llu JIT mismatches%s "
+	       "(seed %llu, %.0f s)\n",
 	       (unsigned long long)programs, (unsigned long long)accepted, (unsigned long long)runs,
-	       (unsigned long long)escapes, (unsigned long long)seed, difftime(time(NULL), t0));
+	       (unsigned long long)escapes, (unsigned long long)mismatches,
+	       jit ? "" : " (no JIT on this host)", (unsigned long long)seed, difftime(time(NULL), t0));
 	free(mem);
 	bpfbox_vm__free(vm);
 	bpfbox_map__free(maps[0]);
@@ -431,5 +587,5 @@ int main(int argc, char **argv)
 	bpfbox_env__free(env);
 	if (devnull)
 		fclose(devnull);
-	return escapes ? 1 : 0;
+	return escapes || mismatches ? 1 : 0;
 }

@@ -695,6 +695,122 @@ static struct bpfbox_prog *load_pb(const struct pb *p)
 	return err ? NULL : prog;
 }
 
+/* ---- fused pairs (verified code) --------------------------------------------- */
+
+/* Run p verified on both engines (they must agree, r0 == want), then say
+ * whether its verified JIT code contains `bytes` (n of them). */
+static bool fused_case(const char *what, struct pb *p, const uint8_t *mem, size_t mem_len,
+		       uint64_t want, const uint8_t *bytes, size_t n)
+{
+	struct diff_case c = { .insns = p->s, .n = p->n, .mem = mem, .mem_len = mem_len, .verified = true };
+	struct diff_run r;
+	int rc = diff_check(&env, &c, &r);
+	CHECK(rc == 1 && r.err == 0 && r.r0 == want, "%s: both engines r0 = 0x%llx (want 0x%llx)%s%s", what,
+	      (unsigned long long)r.r0, (unsigned long long)want, rc == 1 ? "" : ": ",
+	      rc == 1 ? "" : env.last_diff);
+	struct bpfbox_prog *prog = load_pb(p);
+	if (!prog)
+		return false;
+	bpfbox_prog__set_verified(prog, true);
+	size_t len = 0;
+	const uint8_t *code = bpfbox_prog__jit(prog, NULL) ? NULL : bpfbox_prog__jited(prog, &len);
+	bool has = code && contains(code, len, bytes, n);
+	bpfbox_prog__free(prog);
+	return has;
+}
+
+static void test_fused(void)
+{
+	static const uint8_t mem[8] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0 };
+	/* rol si, 8 (r2 is rsi): the byte pair became one halfword load */
+	static const uint8_t rol_si[] = { 0x66, 0xc1, 0xc6, 0x08 };
+	struct pb p = { .n = 0 };
+	E(&p, ISA_OP_LDXB, 3, 1, 5, 0);       /* r3 = p[5] */
+	E(&p, ISA_OP_LDXB, 2, 1, 4, 0);       /* r2 = p[4] */
+	E(&p, ISA_OP_LSH32_K, 2, 0, 0, 8);    /* w2 <<= 8 */
+	E(&p, ISA_OP_OR32_X, 2, 3, 0, 0);     /* w2 |= w3 */
+	E(&p, ISA_OP_MOV64_X, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(fused_case("be16 bytewise", &p, mem, 8, 0x9abc, rol_si, sizeof(rol_si)),
+	      "p[4] << 8 | p[5] is one halfword load and a rotate");
+	p.n = 4;                              /* now r3 is read afterwards */
+	E(&p, ISA_OP_MOV64_X, 0, 2, 0, 0);
+	E(&p, ISA_OP_ADD64_X, 0, 3, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(!fused_case("be16, low byte still live", &p, mem, 8, 0x9abc + 0xbc, rol_si, sizeof(rol_si)),
+	      "not fused while the low byte's register is live");
+	p.n = 0;                              /* load, shift, load, or: the third order */
+	E(&p, ISA_OP_LDXB, 2, 1, 6, 0);
+	E(&p, ISA_OP_LSH64_K, 2, 0, 0, 8);
+	E(&p, ISA_OP_LDXB, 3, 1, 7, 0);
+	E(&p, ISA_OP_OR64_X, 2, 3, 0, 0);
+	E(&p, ISA_OP_MOV64_X, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(fused_case("be16, shift between the loads", &p, mem, 8, 0xdef0, rol_si, sizeof(rol_si)),
+	      "load, shift, load, or is fused too");
+	p.s[2].off = 5;                       /* bytes 6 and 5: not a big-endian pair */
+	CHECK(!fused_case("be16, bytes not in order", &p, mem, 8, 0xdebc, rol_si, sizeof(rol_si)),
+	      "not fused when the low byte is not the next one");
+
+	/* lea rsi, [rdi + 5] / lea esi, [rdi - 3] / lea rsi, [rdi + rdx] */
+	static const uint8_t lea_k[] = { 0x48, 0x8d, 0x77, 0x05 }, lea_k32[] = { 0x8d, 0x77, 0xfd },
+			     lea_x[] = { 0x48, 0x8d, 0x34, 0x17 };
+	p.n = 0;
+	E(&p, ISA_OP_MOV64_X, 2, 1, 0, 0);
+	E(&p, ISA_OP_ADD64_K, 2, 0, 0, 5);
+	E(&p, ISA_OP_LDXB, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(fused_case("mov + add imm", &p, mem, 8, 0xbc, lea_k, sizeof(lea_k)), "r2 = r1; r2 += 5 is one lea");
+	p.n = 0;
+	E(&p, ISA_OP_LDXB, 1, 1, 0, 0);
+	E(&p, ISA_OP_MOV32_X, 2, 1, 0, 0);
+	E(&p, ISA_OP_SUB32_K, 2, 0, 0, 3);
+	E(&p, ISA_OP_MOV64_X, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(fused_case("mov32 + sub imm", &p, mem, 8, 0x0f, lea_k32, sizeof(lea_k32)),
+	      "w2 = w1; w2 -= 3 is one 32-bit lea");
+	p.n = 0;                              /* 1 - 3 wraps at 32 bits */
+	E(&p, ISA_OP_MOV64_K, 1, 0, 0, 1);
+	E(&p, ISA_OP_MOV32_X, 2, 1, 0, 0);
+	E(&p, ISA_OP_SUB32_K, 2, 0, 0, 3);
+	E(&p, ISA_OP_MOV64_X, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(fused_case("mov32 + sub imm, wrapping", &p, mem, 8, 0xfffffffe, lea_k32, sizeof(lea_k32)),
+	      "the 32-bit lea wraps and zero-extends like w2 -= 3");
+	p.n = 0;
+	E(&p, ISA_OP_MOV64_K, 3, 0, 0, 6);
+	E(&p, ISA_OP_MOV64_X, 2, 1, 0, 0);
+	E(&p, ISA_OP_ADD64_X, 2, 3, 0, 0);
+	E(&p, ISA_OP_LDXB, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(fused_case("mov + add reg", &p, mem, 8, 0xde, lea_x, sizeof(lea_x)), "r2 = r1; r2 += r3 is one lea");
+	p.n = 0;                              /* a jump lands on the add: no fusion */
+	E(&p, ISA_OP_MOV64_X, 2, 1, 0, 0);    /* 0 */
+	E(&p, ISA_OP_LDXB, 3, 1, 0, 0);       /* 1 */
+	E(&p, ISA_OP_JNE_K, 3, 0, 1, 0);      /* 2: p[0] != 0: goto 4, the add */
+	E(&p, ISA_OP_MOV64_X, 2, 1, 0, 0);    /* 3 */
+	E(&p, ISA_OP_ADD64_K, 2, 0, 0, 5);    /* 4 */
+	E(&p, ISA_OP_LDXB, 0, 2, 0, 0);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(!fused_case("mov + add, add is a jump target", &p, mem, 8, 0xbc, lea_k, sizeof(lea_k)),
+	      "not fused when a jump lands on the add");
+
+	/* if w0 != 10 goto loop, one jump (jne rel8 back) instead of je +2; jmp */
+	p.n = 0;
+	E(&p, ISA_OP_MOV64_K, 0, 0, 0, 0);
+	E(&p, ISA_OP_ADD32_K, 0, 0, 0, 1);    /* 1: loop */
+	E(&p, ISA_OP_JEQ32_K, 0, 0, 1, 10);   /* 2: if w0 == 10 goto 4 */
+	E(&p, ISA_OP_JA, 0, 0, -3, 0);        /* 3: goto 1 */
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	static const uint8_t jne_back[] = { 0x83, 0xf8, 0x0a, 0x75 }; /* cmp eax, 10; jne */
+	CHECK(fused_case("jcc over goto", &p, mem, 8, 10, jne_back, sizeof(jne_back)),
+	      "if w0 == 10 goto +1; goto loop is cmp; jne loop");
+	p.s[2].off = 2;                       /* not over the goto: no fusion */
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	CHECK(!fused_case("jcc not over the goto", &p, mem, 8, 10, jne_back, sizeof(jne_back)),
+	      "a jcc that does not skip just the goto stays as it is");
+}
+
 static void test_api(void)
 {
 	struct pb p = { .n = 0 };
@@ -885,6 +1001,7 @@ int main(void)
 	test_grant();
 	test_groups();
 	test_ldpkt();
+	test_fused();
 	test_api();
 	test_wx();
 	printf("# %llu runs compared, %llu mismatches\n", env.runs, env.mismatches);
