@@ -306,6 +306,15 @@ BPFBOX_API int bpfbox_map__for_each(struct bpfbox_map *map, bpfbox_map_iter_fn c
  * longest-prefix match. */
 BPFBOX_API void *bpfbox_map__elem(struct bpfbox_map *map, const void *key, uint32_t cpu);
 
+/* bpfbox_map__elem(map, key, 0) as one direct function of this map, for
+ * code generators that bind a program's lookups to their map when it is
+ * known at compile time (the kernel's verifier does the same with its
+ * map_gen_lookup): NULL for maps whose lookup depends on the CPU (per-CPU
+ * maps) and for types without one (pointer maps and those programs
+ * cannot look up).  The function stays valid for the map's lifetime. */
+typedef void *(*bpfbox_map_lookup_fn)(struct bpfbox_map *map, const void *key);
+BPFBOX_API bpfbox_map_lookup_fn bpfbox_map__lookup_fn(const struct bpfbox_map *map);
+
 /* bpf_map_update_elem from a program: `value` is ONE value_size value; on a
  * per-CPU map it goes to `cpu`'s copy (a new element's other copies are
  * zeroed).  Returns like bpfbox_map__update, -EPERM for

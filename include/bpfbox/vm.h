@@ -86,6 +86,20 @@ BPFBOX_API int bpfbox_vm__set_helper(struct bpfbox_vm *vm, uint32_t id, const ch
  * helper `id` registered). */
 BPFBOX_API int bpfbox_vm__set_helper_leaf(struct bpfbox_vm *vm, uint32_t id,
 					  bpfbox_helper_fn leaf);
+/* A binder of helper `id` for verified code whose r1 at a call is a map
+ * (an lddw of a map reference just before the call, in the same block):
+ * the JIT hands it the map (r1's value) while it compiles, and the binder
+ * returns a leaf (see above) made for that map, or NULL to call the leaf
+ * or the helper as usual.  The JIT calls the function it returns with r1
+ * and r2 in the first two SysV argument registers and takes r0 from its
+ * result, so it may be declared with fewer parameters (cast to
+ * bpfbox_helper_fn): bpfbox_map__lookup_fn is how map lookups are bound, as
+ * the kernel's verifier binds them to their map's lookup.  NULL removes
+ * it; bpfbox_vm__set_helper clears it.  Returns 0, or -EINVAL (no helper
+ * `id` registered). */
+typedef bpfbox_helper_fn (*bpfbox_helper_bind_fn)(uint64_t map);
+BPFBOX_API int bpfbox_vm__set_helper_bind(struct bpfbox_vm *vm, uint32_t id,
+					  bpfbox_helper_bind_fn bind);
 /* Look up a helper; returns its function (NULL when absent) and optionally
  * its name and contract. */
 BPFBOX_API bpfbox_helper_fn bpfbox_vm__helper(const struct bpfbox_vm *vm, uint32_t id,

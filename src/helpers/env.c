@@ -282,8 +282,9 @@ BPFBOX_API int bpfbox_env__attach(struct bpfbox_env *env, struct bpfbox_vm *vm)
 	static const struct {
 		uint32_t id;
 		bpfbox_helper_fn leaf;
+		bpfbox_helper_bind_fn bind;
 	} leaves[] = {
-		{ 1, hlp_map_lookup_elem_leaf },
+		{ 1, hlp_map_lookup_elem_leaf, hlp_map_lookup_elem_bind },
 	};
 	if (!env || !vm)
 		return -EINVAL;
@@ -295,6 +296,8 @@ BPFBOX_API int bpfbox_env__attach(struct bpfbox_env *env, struct bpfbox_vm *vm)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
 		int err = bpfbox_vm__set_helper_leaf(vm, leaves[i].id, leaves[i].leaf);
+		if (!err && leaves[i].bind)
+			err = bpfbox_vm__set_helper_bind(vm, leaves[i].id, leaves[i].bind);
 		if (err)
 			return err;
 	}

@@ -54,6 +54,16 @@ uint64_t hlp_map_lookup_elem_leaf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 	return (uint64_t)(uintptr_t)bpfbox_map__elem(m, key, cpu);
 }
 
+bpfbox_helper_fn hlp_map_lookup_elem_bind(uint64_t map)
+{
+	struct bpfbox_map *m = (struct bpfbox_map *)(uintptr_t)map;
+	if (is_map_in_map(bpfbox_map__type(m)))
+		return NULL; /* the helper returns the inner map, not the slot */
+	bpfbox_map_lookup_fn f = bpfbox_map__lookup_fn(m);
+	/* called as a leaf: (r1, r2) are (map, key) and its result is r0 */
+	return f ? (bpfbox_helper_fn)(void (*)(void))f : NULL;
+}
+
 uint64_t hlp_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			     struct bpfbox_exec *ex)
 {

@@ -59,6 +59,9 @@ struct bpfbox_callback {
 /* Leaf variants for verified code (bpfbox_vm__set_helper_leaf). */
 uint64_t hlp_map_lookup_elem_leaf(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
 				  struct bpfbox_exec *);
+/* map_lookup_elem bound to one map (bpfbox_vm__set_helper_bind): the
+ * map's own lookup when it has one for programs (bpfbox_map__lookup_fn). */
+bpfbox_helper_fn hlp_map_lookup_elem_bind(uint64_t map);
 
 /* memset(p, 0, n) that is defined for p == NULL when n == 0 (a program may
  * pass a NULL buffer of size 0). */

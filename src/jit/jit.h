@@ -34,13 +34,11 @@ struct jit_ctx {
 	uint64_t mem_lim_ld[4];
 	uint64_t mem_lim_st[4];
 	uint64_t stk_hi[4];     /* stack_hi - (1 << k): the live stack's upper bound */
-	uint64_t budget0;       /* the run's budget, for the exhaustion message */
 	uint64_t r1_save;       /* r1 at the last helper call: the context a tail call keeps */
 	uint64_t tmp;           /* scratch slot (atomics save r0 here) */
 	uint64_t operand;       /* fetch-or/and/xor: the operand */
 	uint64_t rdx_save;      /* division, checked mode: r3 while rdx is div's */
 	uint64_t regs[12];      /* spill area of the cold paths: eBPF r0..r10, then x86 r11 */
-	uint64_t pad_;
 };
 /* The prologue pushes six registers after the return address, so the block
  * must be 8 mod 16 bytes long for rsp to be 16-byte aligned at helper calls. */

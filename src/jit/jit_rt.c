@@ -163,7 +163,7 @@ uint64_t jit_rt_budget(struct jit_ctx *jc, uint64_t start)
 	for (;;) {
 		if (budget-- == 0) {
 			vm_error(ex, PCIDX, -ELOOP, "instruction budget exhausted (%llu instructions)",
-				 (unsigned long long)jc->budget0);
+				 (unsigned long long)jc->ex->budget0);
 			return 0;
 		}
 		switch (pc->op) {

@@ -12,6 +12,20 @@
  * fields of each row (ALU operation, jump condition, access size) — and
  * never names raw opcode bytes.
  *
+ * Verified code gets more than a translation, with the facts a whole
+ * program gives (which slots are jump targets, which registers are live:
+ * isa_liveness):
+ *  - a few idioms compilers emit for eBPF become single x86 instructions
+ *    (gen_fused: pointer arithmetic into `lea`, `if c goto +1; goto T`
+ *    into one jump on !c, a big-endian halfword read byte by byte into a
+ *    halfword load and a rotate);
+ *  - a helper call whose r1 is a map loaded just before can be bound to
+ *    that map (bpfbox_vm__set_helper_bind): a map lookup then calls the
+ *    map's own lookup function directly, as the kernel's verifier arranges
+ *    with map_gen_lookup.
+ * The kernel's JIT does neither (its verifier does the map binding); on
+ * the benchmark's loops the fused code is what makes bpfbox's faster.
+ *
  * Per-run state.  The entry takes r1..r5 in the SysV argument registers
  * (where the register map keeps them anyway) and the run in r9.  The
  * prologue saves the callee-saved registers and reserves a `struct
@@ -33,7 +47,8 @@
  * (and, in checked code, the budget left: a helper may run a nested call
  * that draws on it, so the code reloads it afterwards), then check whether
  * the helper stopped the run.  Verified code calls a helper's leaf variant
- * (bpfbox_vm__set_helper_leaf: map lookups) directly, with neither.  Frames of
+ * (bpfbox_vm__set_helper_leaf: map lookups), or the function its binder
+ * gives for the call's map, directly, with neither.  Frames of
  * bpf-to-bpf calls are zeroed on entry in checked code and in unchecked
  * code compiled with zero_stack (a program the verifier saw reading stack
  * it never wrote); other unchecked code does not touch them.
@@ -908,6 +923,29 @@ static void restore_args(struct gen *g)
 		emit_pop(&g->st, arg_regs[i]);                    /* pop r5..r1 */
 }
 
+/* r1 at the call in slot pc, when it is a map that an lddw of a map
+ * reference loaded in the same block (nothing enters between it and the
+ * call, nothing in between writes r1). */
+static bool const_map_r1(const struct gen *g, size_t pc, uint64_t *map)
+{
+	for (size_t k = pc; k-- > 0;) {
+		if (g->tgt[k + 1])
+			return false;
+		const struct isa_insn *in = &g->code[k];
+		if (in->op == ISA_OP_INVALID)
+			continue;
+		uint16_t use, def;
+		isa_use_def(in, &use, &def);
+		if (!(def & 1u << 1))
+			continue;
+		if (in->op != ISA_OP_LDDW_MAP_FD && in->op != ISA_OP_LDDW_MAP_IDX)
+			return false;
+		*map = in->imm64;
+		return true;
+	}
+	return false;
+}
+
 static void gen_call_helper(struct gen *g, size_t pc, const struct isa_insn *in)
 {
 	struct jit_state *st = &g->st;
@@ -915,6 +953,15 @@ static void gen_call_helper(struct gen *g, size_t pc, const struct isa_insn *in)
 	bpfbox_helper_fn fn = id < BPFBOX_MAX_HELPERS ? g->prog->vm->helpers[id].fn : NULL;
 	if (!fn) {
 		emit_jmp(st, error_stub(g, jit_rt_unknown_helper, pc, 1, id, -1)); /* jmp unknown_helper */
+		return;
+	}
+	/* a helper bound to its map (a map lookup made the map's own lookup)
+	 * needs nothing but r1 and r2 */
+	bpfbox_helper_bind_fn bind = g->prog->vm->helpers[id].bind;
+	uint64_t map;
+	bpfbox_helper_fn bound = !g->checked && bind && const_map_r1(g, pc, &map) ? bind(map) : NULL;
+	if (bound) {
+		emit_call_abs(st, (const void *)bound);           /* call map-bound leaf */
 		return;
 	}
 	bpfbox_helper_fn leaf = g->prog->vm->helpers[id].leaf;
@@ -997,12 +1044,30 @@ static void gen_call_local(struct gen *g, size_t pc, const struct isa_insn *in)
 	}
 }
 
+/* Unwind any bpf-to-bpf frames and return rax to the engine's caller. */
+static void emit_epilogue(struct gen *g)
+{
+	struct jit_state *st = &g->st;
+	emit_lea(st, RSP, JCTX, (int32_t)sizeof(struct jit_ctx)); /* lea rsp, [r12 + sizeof(jit_ctx)] */
+	emit_pop(st, R15);                                        /* pop r15 */
+	emit_pop(st, R14);                                        /* pop r14 */
+	emit_pop(st, R13);                                        /* pop r13 */
+	emit_pop(st, R12);                                        /* pop r12 */
+	emit_pop(st, RBX);                                        /* pop rbx */
+	emit_pop(st, RBP);                                        /* pop rbp */
+	emit_ret(st);                                             /* ret */
+}
+
 static void gen_exit(struct gen *g)
 {
 	struct jit_state *st = &g->st;
 	uint32_t l_out = g->checked ? g->l_ret : g->l_epilogue;
 	if (!g->has_calls) {
-		emit_jmp(st, l_out);                              /* jmp ret|epilogue */
+		/* verified code leaves from where it ends (15 bytes, a jump less) */
+		if (g->checked)
+			emit_jmp(st, l_out);                      /* jmp ret */
+		else
+			emit_epilogue(g);
 		return;
 	}
 	emit_alu_rm(st, ALU_CMP, RBP, JCTX, JOFF(r10_entry));     /* cmp rbp, [r12 + r10_entry] */
@@ -1141,15 +1206,15 @@ static void gen_prologue(struct gen *g)
 	emit_alu_ri(st, ALU_SUB, true, RSP, (int32_t)sizeof(struct jit_ctx)); /* sub rsp, sizeof(jit_ctx) */
 	emit_mov_rr(st, true, JCTX, RSP);                         /* mov r12, rsp */
 	st_jctx(g, JOFF(ex), R9);                                 /* mov [r12 + ex], r9 */
-	emit_load(st, SCR1, R9, XOFF(budget0), 8, false);         /* mov r11, [r9 + budget0] */
-	st_jctx(g, JOFF(budget0), SCR1);                          /* mov [r12 + budget0], r11 */
-	emit_load(st, SCR1, R9, XOFF(entry_r10), 8, false);       /* mov r11, [r9 + entry_r10] */
-	st_jctx(g, JOFF(r10_entry), SCR1);                        /* mov [r12 + r10_entry], r11 */
+	/* r10_entry and r10_min are stored whether this code needs them or
+	 * not: code it tail-calls may (it keeps this jit_ctx) */
+	emit_load(st, RBP, R9, XOFF(entry_r10), 8, false);        /* mov rbp, [r9 + entry_r10] */
+	st_jctx(g, JOFF(r10_entry), RBP);                         /* mov [r12 + r10_entry], rbp */
 	emit_lea(st, SCR1, R9, XOFF(stack) + 2 * BPFBOX_STACK_SIZE); /* lea r11, [r9 + r10 of frame 6] */
 	st_jctx(g, JOFF(r10_min), SCR1);                          /* mov [r12 + r10_min], r11 */
 	/* A tail call from other JIT code enters at `tail` (cold stream) with
 	 * rsp = r12, the jit_ctx kept, r1 in rdi and r2 = 0 in rsi; it clears
-	 * r3..r5 and joins here. */
+	 * r3..r5, sets rbp and joins here. */
 	label_bind(st, g->l_common);
 	if (g->checked) {
 		/* jit_rt_enter clobbers the argument registers: keep r1..r5 in
@@ -1168,12 +1233,13 @@ static void gen_prologue(struct gen *g)
 		emit_mov_rr(st, true, R8, RBP);                   /* mov r8, rbp */
 		ld_jctx(g, BUDGET, JOFF(ex));                     /* mov r9, [r12 + ex] */
 		emit_load(st, BUDGET, BUDGET, XOFF(budget), 8, false); /* mov r9, [r9 + budget] */
+		ld_jctx(g, RBP, JOFF(r10_entry));                 /* mov rbp, [r12 + r10_entry] */
+		/* the interpreter starts with every other register zero (an
+		 * unverified program may read them; a verified one does not) */
+		static const int zero[] = { RAX, RBX, R13, R14, R15 };
+		for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+			emit_zero(st, zero[i]);                   /* xor r32, r32 */
 	}
-	ld_jctx(g, RBP, JOFF(r10_entry));                         /* mov rbp, [r12 + r10_entry] */
-	/* the interpreter starts with every other register zero */
-	static const int zero[] = { RAX, RBX, R13, R14, R15 };
-	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
-		emit_zero(st, zero[i]);                           /* xor r32, r32 */
 	if (g->prog->entry)
 		emit_jmp(st, g->prog->entry);                     /* jmp entry (a callback's function) */
 }
@@ -1188,6 +1254,7 @@ static void gen_shared(struct gen *g)
 	emit_zero(st, RDX);                                       /* xor edx, edx */
 	emit_zero(st, RCX);                                       /* xor ecx, ecx */
 	emit_zero(st, R8);                                        /* xor r8d, r8d */
+	ld_jctx(g, RBP, JOFF(r10_entry));                         /* mov rbp, [r12 + r10_entry] */
 	emit_jmp(st, g->l_common);                                /* jmp common */
 
 	if (g->checked) {
@@ -1215,14 +1282,7 @@ static void gen_shared(struct gen *g)
 	/* fall through */
 	/* epilogue: unwind any bpf-to-bpf frames and return rax */
 	unit_begin(st, g->l_epilogue);
-	emit_lea(st, RSP, JCTX, (int32_t)sizeof(struct jit_ctx)); /* lea rsp, [r12 + sizeof(jit_ctx)] */
-	emit_pop(st, R15);                                        /* pop r15 */
-	emit_pop(st, R14);                                        /* pop r14 */
-	emit_pop(st, R13);                                        /* pop r13 */
-	emit_pop(st, R12);                                        /* pop r12 */
-	emit_pop(st, RBX);                                        /* pop rbx */
-	emit_pop(st, RBP);                                        /* pop rbp */
-	emit_ret(st);                                             /* ret */
+	emit_epilogue(g);
 
 	/* a packet load out of bounds ends the program with r0 = 0 */
 	unit_begin(st, g->l_ldpkt_fail);
@@ -1590,7 +1650,7 @@ int jit_x86_64_generate(struct bpfbox_prog *prog, const struct jit_gen_opts *o,
 	if (g.checked && (err = compute_blocks(&g)))
 		goto out;
 	g.fuse = !g.checked && !g.blind;
-	if (g.fuse && (err = compute_targets(&g)))
+	if (!g.checked && (err = compute_targets(&g)))
 		goto out;
 
 	/* pass 0: everything long and far, an upper bound on the size */

@@ -197,6 +197,18 @@ static void *array_elem(struct bpfbox_map *m, const void *key, uint32_t cpu)
 	return cpu < am->copies ? slot(am, i) + (size_t)cpu * am->elem_size : NULL;
 }
 
+/* array_elem for one copy: a bound check and a multiply */
+static void *array_elem_one(struct bpfbox_map *m, const void *key)
+{
+	uint32_t i = key_index(key);
+	return i < m->max_entries ? slot(ARR(m), i) : NULL;
+}
+
+static bpfbox_map_lookup_fn array_lookup_fn(const struct bpfbox_map *m)
+{
+	return ARR(m)->percpu ? NULL : array_elem_one;
+}
+
 static int array_update_elem(struct bpfbox_map *m, const void *key, const void *value,
 			     uint64_t flags, uint32_t cpu)
 {
@@ -328,6 +340,7 @@ const struct map_ops map_array_ops = {
 	.generic_update_batch = true,
 	.iterate = array_iterate,
 	.elem = array_elem,
+	.lookup_fn = array_lookup_fn,
 	.update_elem = array_update_elem,
 	.delete_elem = array_delete,
 	.for_each_elem = array_for_each_elem,

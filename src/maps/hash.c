@@ -655,6 +655,22 @@ static void *htab_elem(struct bpfbox_map *m, const void *key, uint32_t cpu)
 	return elem_value(h, e) + (h->percpu ? (size_t)cpu * h->stride : 0);
 }
 
+/* htab_elem of a plain hash map (not LRU, not per-CPU, not of maps): the
+ * hash, then the lock-free walk */
+static void *htab_elem_plain(struct bpfbox_map *m, const void *key)
+{
+	struct htab *h = HT(m);
+	uint32_t hash = map_hash(key, m->key_size, h->seed);
+	struct htab_elem *e = find_nolock(h, hash & (h->n_buckets - 1), key, hash);
+	return e ? elem_value(h, e) : NULL;
+}
+
+static bpfbox_map_lookup_fn htab_lookup_fn(const struct bpfbox_map *m)
+{
+	const struct htab *h = HT(m);
+	return h->ptrs || h->percpu || h->lru ? NULL : htab_elem_plain;
+}
+
 static void *htab_get_ptr(struct bpfbox_map *m, const void *key)
 {
 	void *p = NULL;
@@ -729,6 +745,7 @@ const struct map_ops map_htab_ops = {
 	.generic_delete_batch = true,
 	.iterate = htab_iterate,
 	.elem = htab_elem,
+	.lookup_fn = htab_lookup_fn,
 	.update_elem = htab_update_elem,
 	.delete_elem = htab_delete_elem,
 	.for_each_elem = htab_for_each_elem,

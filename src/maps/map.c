@@ -645,6 +645,11 @@ BPFBOX_API void *bpfbox_map__elem(struct bpfbox_map *m, const void *key, uint32_
 	return m->ops->elem ? m->ops->elem(m, key, cpu) : NULL;
 }
 
+BPFBOX_API bpfbox_map_lookup_fn bpfbox_map__lookup_fn(const struct bpfbox_map *m)
+{
+	return m && m->ops->lookup_fn ? m->ops->lookup_fn(m) : NULL;
+}
+
 BPFBOX_API int bpfbox_map__update_elem(struct bpfbox_map *m, const void *key, const void *value,
 				       uint64_t flags, uint32_t cpu)
 {

@@ -74,6 +74,8 @@ struct map_ops {
 
 	/* program face */
 	void *(*elem)(struct bpfbox_map *m, const void *key, uint32_t cpu);
+	/* elem(m, key, 0) as one function of m, or NULL (bpfbox_map__lookup_fn) */
+	bpfbox_map_lookup_fn (*lookup_fn)(const struct bpfbox_map *m);
 	int (*update_elem)(struct bpfbox_map *m, const void *key, const void *value,
 			   uint64_t flags, uint32_t cpu);
 	int (*delete_elem)(struct bpfbox_map *m, const void *key);

@@ -64,6 +64,7 @@ BPFBOX_API int bpfbox_vm__set_helper(struct bpfbox_vm *vm, uint32_t id, const ch
 		return -EINVAL;
 	vm->helpers[id].fn = fn;
 	vm->helpers[id].leaf = NULL;
+	vm->helpers[id].bind = NULL;
 	vm->helpers[id].name = fn ? name : NULL;
 	vm->helpers[id].contract = fn ? contract : NULL;
 	return 0;
@@ -74,6 +75,15 @@ BPFBOX_API int bpfbox_vm__set_helper_leaf(struct bpfbox_vm *vm, uint32_t id, bpf
 	if (!vm || id >= BPFBOX_MAX_HELPERS || !vm->helpers[id].fn)
 		return -EINVAL;
 	vm->helpers[id].leaf = leaf;
+	return 0;
+}
+
+BPFBOX_API int bpfbox_vm__set_helper_bind(struct bpfbox_vm *vm, uint32_t id,
+					  bpfbox_helper_bind_fn bind)
+{
+	if (!vm || id >= BPFBOX_MAX_HELPERS || !vm->helpers[id].fn)
+		return -EINVAL;
+	vm->helpers[id].bind = bind;
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 struct vm_helper {
 	bpfbox_helper_fn fn;
 	bpfbox_helper_fn leaf; /* for verified code: never stops, no nested calls */
+	bpfbox_helper_bind_fn bind; /* verified code, r1 a known map: a leaf for it */
 	const char *name;
 	const void *contract;
 };

@@ -883,6 +883,83 @@ static uint64_t helper_leaf(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, 
 	return r1 + 200 + (ex != NULL);
 }
 
+/* A binder (bpfbox_vm__set_helper_bind) that records the map it was
+ * given and binds calls to helper_bound. */
+static uint64_t bound_map;
+static uint64_t helper_bound(uint64_t r1, uint64_t r2)
+{
+	return (r1 ^ r2) + 300;
+}
+static bpfbox_helper_fn bind_test(uint64_t map)
+{
+	bound_map = map;
+	return (bpfbox_helper_fn)(void (*)(void))helper_bound;
+}
+
+/* Compile p verified and run it on the JIT; r0, or ~0 when that failed.
+ * bound_map is what the binder saw, 0 if it was not asked. */
+static uint64_t run_verified_jit(const struct pb *p)
+{
+	bound_map = 0;
+	struct bpfbox_prog *prog = NULL;
+	BPFBOX_OPTS(bpfbox_prog_opts, po, .resolve_lddw = diff_resolve);
+	BPFBOX_OPTS(bpfbox_run_opts, jit_run, .engine = BPFBOX_ENGINE_JIT);
+	uint64_t r0 = ~0ull;
+	if (bpfbox_prog__load(env.vm, p->s, p->n, &po, &prog))
+		return r0;
+	bpfbox_prog__set_verified(prog, true);
+	if (bpfbox_prog__jit(prog, NULL) || bpfbox_prog__run(prog, &jit_run, &r0))
+		r0 = ~0ull;
+	bpfbox_prog__free(prog);
+	return r0;
+}
+
+static void test_bind(void)
+{
+	bpfbox_vm__set_helper(env.vm, 1000, "full", helper_full, NULL);
+	CHECK(bpfbox_vm__set_helper_bind(env.vm, 1001, bind_test) == -EINVAL,
+	      "a binder for a helper that is not registered: -EINVAL");
+	CHECK(bpfbox_vm__set_helper_bind(env.vm, 1000, bind_test) == 0, "set a binder");
+	uint64_t map = 0x1234 ^ (1ull << 60); /* what diff_resolve makes of map_fd 0x1234 */
+	struct pb p = { .n = 0 };
+	E(&p, ISA_OP_LDDW_MAP_FD, 1, 0, 0, 0x1234);
+	E(&p, ISA_OP_MOV64_K, 2, 0, 0, 5);
+	E(&p, ISA_OP_CALL, 0, 0, 0, 1000);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	uint64_t r0 = run_verified_jit(&p);
+	CHECK(bound_map == map && r0 == (map ^ 5) + 300,
+	      "a call whose r1 is an lddw'd map calls what the binder returned for that map (r0 0x%llx)",
+	      (unsigned long long)r0);
+	p.s[0].src = 0;                       /* a plain constant is not a map */
+	r0 = run_verified_jit(&p);
+	CHECK(bound_map == 0 && r0 == 0x1234 + 100, "r1 a plain constant: the helper (r0 0x%llx)",
+	      (unsigned long long)r0);
+	p.s[0].src = 1;
+	p.n = 2;                              /* a jump lands between the lddw and the call */
+	E(&p, ISA_OP_JA, 0, 0, 0, 0);
+	E(&p, ISA_OP_CALL, 0, 0, 0, 1000);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	r0 = run_verified_jit(&p);
+	CHECK(bound_map == 0 && r0 == map + 100, "a jump target before the call: not bound (r0 0x%llx)",
+	      (unsigned long long)r0);
+	p.n = 2;                              /* r1 changes before the call */
+	E(&p, ISA_OP_ADD64_K, 1, 0, 0, 1);
+	E(&p, ISA_OP_CALL, 0, 0, 0, 1000);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	r0 = run_verified_jit(&p);
+	CHECK(bound_map == 0 && r0 == map + 1 + 100, "r1 written after the lddw: not bound (r0 0x%llx)",
+	      (unsigned long long)r0);
+	bpfbox_vm__set_helper(env.vm, 1000, "full", helper_full, NULL);
+	p.n = 0;
+	E(&p, ISA_OP_LDDW_MAP_FD, 1, 0, 0, 0x1234);
+	E(&p, ISA_OP_CALL, 0, 0, 0, 1000);
+	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
+	r0 = run_verified_jit(&p);
+	CHECK(bound_map == 0 && r0 == map + 100, "set_helper clears the binder (r0 0x%llx)",
+	      (unsigned long long)r0);
+	bpfbox_vm__set_helper(env.vm, 1000, NULL, NULL, NULL);
+}
+
 static void test_leaf(void)
 {
 	CHECK(bpfbox_vm__set_helper_leaf(env.vm, 1000, helper_leaf) == -EINVAL,
@@ -995,6 +1072,7 @@ int main(void)
 	test_edges();
 	test_faults();
 	test_leaf();
+	test_bind();
 	test_budget();
 	test_calls();
 	test_tail_calls();

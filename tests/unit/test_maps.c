@@ -1324,6 +1324,53 @@ static void test_alloc_hook(void)
 	CHECK(nfail > 20, "allocation failures were exercised (%d)", nfail);
 }
 
+/* ---- bound lookups (bpfbox_map__lookup_fn) ---------------------------------- */
+
+/* f(m, key) must be bpfbox_map__elem(m, key, 0) for every key 0..2*max
+ * (present, absent, out of range). */
+static bool lookup_fn_agrees(struct bpfbox_map *m, bpfbox_map_lookup_fn f, uint32_t max)
+{
+	for (uint32_t k = 0; k < 2 * max; k++)
+		if (f(m, &k) != bpfbox_map__elem(m, &k, 0))
+			return false;
+	return true;
+}
+
+static void test_lookup_fn(void)
+{
+	static const struct {
+		uint32_t type;
+		bool has;
+		const char *what;
+	} cases[] = {
+		{ BPFBOX_MAP_TYPE_HASH, true, "hash" },
+		{ BPFBOX_MAP_TYPE_ARRAY, true, "array" },
+		{ BPFBOX_MAP_TYPE_LRU_HASH, false, "lru_hash (a lookup is a use: the generic path)" },
+		{ BPFBOX_MAP_TYPE_PERCPU_HASH, false, "percpu_hash (depends on the CPU)" },
+		{ BPFBOX_MAP_TYPE_PERCPU_ARRAY, false, "percpu_array (depends on the CPU)" },
+		{ BPFBOX_MAP_TYPE_QUEUE, false, "queue (no lookup)" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool queue = cases[i].type == BPFBOX_MAP_TYPE_QUEUE;
+		struct bpfbox_map *m = mk(cases[i].type, queue ? 0 : 4, 8, 16, 0);
+		if (!m) {
+			CHECK(0, "create %s", cases[i].what);
+			continue;
+		}
+		for (uint32_t k = 0; k < 16 && !queue; k += 3) { /* keys 0, 3, ..., 15 */
+			uint64_t v = 1000 + k;
+			bpfbox_map__update(m, &k, &v, 0);
+		}
+		bpfbox_map_lookup_fn f = bpfbox_map__lookup_fn(m);
+		CHECK(!f == !cases[i].has, "%s: %s", cases[i].what, f ? "a bound lookup" : "none");
+		if (f)
+			CHECK(lookup_fn_agrees(m, f, 16), "%s: the bound lookup returns elem(key, 0) for "
+			      "present, absent and out-of-range keys", cases[i].what);
+		bpfbox_map__free(m);
+	}
+	CHECK(bpfbox_map__lookup_fn(NULL) == NULL, "lookup_fn(NULL): NULL");
+}
+
 int main(void)
 {
 	test_create();
@@ -1331,6 +1378,7 @@ int main(void)
 	test_percpu_array();
 	test_hash();
 	test_lru();
+	test_lookup_fn();
 	test_lpm();
 	test_queue_stack();
 	test_bloom();
