@@ -447,6 +447,47 @@ static void emit_pop(struct jit_state *st, int r)
 
 static void emit_ret(struct jit_state *st) { emit1(st, 0xc3); /* ret */ }
 
+/* NOPs: n bytes in as few instructions as the recommended multi-byte
+ * forms allow (nop; xchg ax, ax; nop dword [rax + ...], up to 9 bytes). */
+static void emit_nops(struct jit_state *st, unsigned n)
+{
+	static const uint8_t forms[9][9] = {
+		{ 0x90 },
+		{ 0x66, 0x90 },
+		{ 0x0f, 0x1f, 0x00 },
+		{ 0x0f, 0x1f, 0x40, 0x00 },
+		{ 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+	while (n) {
+		unsigned k = n > 9 ? 9 : n;
+		for (unsigned i = 0; i < k; i++)
+			emit1(st, forms[k - 1][i]); /* nop (k bytes) */
+		n -= k;
+	}
+}
+
+/* Pad the hot stream with NOPs up to the next image address that is a
+ * multiple of `align` (a power of two; the hot stream starts the image,
+ * which is page-aligned).  Pass 0 does not know the address yet and pads
+ * the most any pass can, align - 1, so that its size stays an upper
+ * bound.  Later passes pad to their own positions: a label after the
+ * padding still only moves down from pass to pass (rounding up is
+ * monotone), though the distance to it from a label before the padding
+ * may grow by up to align - 1; a pass is final only when it repeats the
+ * previous one's positions, so such a jump settles in a later pass (or
+ * in the forced-long passes, where only paddings still move). */
+static void emit_align(struct jit_state *st, unsigned align)
+{
+	unsigned pad = align - 1;
+	if (st->have_prev && st->base)
+		pad = (unsigned)((align - (st->base + st->cur->len) % align) % align);
+	emit_nops(st, pad);
+}
+
 /* jmp r */
 static void emit_jmp_r(struct jit_state *st, int r)
 {

@@ -522,7 +522,15 @@ int main(int argc, char **argv)
 		}
 		current = &g;
 		bpfbox_prog__set_verified(prog, true);
-		bool jitted = jit && bpfbox_prog__jit(prog, NULL) == 0;
+		char jerr[256] = "";
+		struct bpfbox_log jlog = { .buf = jerr, .size = sizeof(jerr) };
+		BPFBOX_OPTS(bpfbox_jit_opts, jo, .log = &jlog);
+		bool jitted = jit && bpfbox_prog__jit(prog, &jo) == 0;
+		if (jit && !jitted) {
+			printf("FAIL the JIT cannot compile an accepted program: %s\n", jerr);
+			dump(&g);
+			mismatches++;
+		}
 		for (int r = 0; r < 3; r++) {
 			for (int b = 0; b < MEM; b++)
 				mem[b] = (uint8_t)rnd();

@@ -805,6 +805,22 @@ static void test_fused(void)
 	static const uint8_t jne_back[] = { 0x83, 0xf8, 0x0a, 0x75 }; /* cmp eax, 10; jne */
 	CHECK(fused_case("jcc over goto", &p, mem, 8, 10, jne_back, sizeof(jne_back)),
 	      "if w0 == 10 goto +1; goto loop is cmp; jne loop");
+	/* the loop head (slot 1, add eax, 1) starts on 16 bytes of the image */
+	struct bpfbox_prog *prog = load_pb(&p);
+	if (prog) {
+		bpfbox_prog__set_verified(prog, true);
+		size_t len = 0;
+		const uint8_t *code = bpfbox_prog__jit(prog, NULL) ? NULL : bpfbox_prog__jited(prog, &len);
+		static const uint8_t add1[] = { 0x83, 0xc0, 0x01, 0x83, 0xf8, 0x0a }; /* add eax, 1; cmp eax, 10 */
+		size_t at = len;
+		for (size_t i = 0; code && i + sizeof(add1) <= len; i++)
+			if (!memcmp(code + i, add1, sizeof(add1))) {
+				at = i;
+				break;
+			}
+		CHECK(at < len && at % 16 == 0, "verified code: the loop head is at offset %zu, a multiple of 16", at);
+		bpfbox_prog__free(prog);
+	}
 	p.s[2].off = 2;                       /* not over the goto: no fusion */
 	E(&p, ISA_OP_EXIT, 0, 0, 0, 0);
 	CHECK(!fused_case("jcc not over the goto", &p, mem, 8, 10, jne_back, sizeof(jne_back)),
