@@ -1358,8 +1358,8 @@ static void test_lookup_fn(void)
 			continue;
 		}
 		for (uint32_t k = 0; k < 16 && !queue; k += 3) { /* keys 0, 3, ..., 15 */
-			uint64_t v = 1000 + k;
-			bpfbox_map__update(m, &k, &v, 0);
+			uint64_t v[NCPU] = { 1000 + k, 2000 + k, 3000 + k, 4000 + k }; /* per-CPU: one each */
+			bpfbox_map__update(m, &k, v, 0);
 		}
 		bpfbox_map_lookup_fn f = bpfbox_map__lookup_fn(m);
 		CHECK(!f == !cases[i].has, "%s: %s", cases[i].what, f ? "a bound lookup" : "none");
