@@ -203,9 +203,11 @@ enum bpfbox_helper_ret {
 	BPFBOX_RET_INT = 0, BPFBOX_RET_VOID, BPFBOX_RET_MAP_VALUE_OR_NULL, BPFBOX_RET_MEM_OR_NULL,
 	BPFBOX_RET_BTF_ID,
 };
+/* BPFBOX_HF_LEAF: the helper's function is also its leaf variant
+ * (bpfbox_vm__set_helper_leaf): bpfbox_env__attach registers it as one. */
 enum bpfbox_helper_flag {
 	BPFBOX_HF_GPL = 1u << 0, BPFBOX_HF_PKT_CHANGE = 1u << 1, BPFBOX_HF_RELEASE = 1u << 2,
-	BPFBOX_HF_CALLBACK = 1u << 3, BPFBOX_HF_NORETURN_OK = 1u << 4,
+	BPFBOX_HF_CALLBACK = 1u << 3, BPFBOX_HF_NORETURN_OK = 1u << 4, BPFBOX_HF_LEAF = 1u << 5,
 };
 struct bpfbox_helper_contract {
 	uint32_t id;

@@ -79,6 +79,7 @@ SAME(BPFBOX_RET_MEM_OR_NULL, R_MEM_OR_NULL);
 SAME(BPFBOX_RET_BTF_ID, R_BTF_ID);
 SAME(BPFBOX_HF_GPL, HF_GPL);
 SAME(BPFBOX_HF_NORETURN_OK, HF_NORETURN_OK);
+SAME(BPFBOX_HF_LEAF, HF_LEAF);
 #undef SAME
 
 BPFBOX_API const struct bpfbox_helper_contract *bpfbox_helper__contract(uint32_t id)
@@ -273,12 +274,14 @@ BPFBOX_API int bpfbox_env__attach(struct bpfbox_env *env, struct bpfbox_vm *vm)
 		uint32_t id;
 		const char *name;
 		bpfbox_helper_fn fn;
+		unsigned flags;
 	} fns[] = {
-#define HELPER(ID, NAME, RET, A1, A2, A3, A4, A5, FLAGS, TYPES, DOC) { ID, #NAME, hlp_##NAME },
+#define HELPER(ID, NAME, RET, A1, A2, A3, A4, A5, FLAGS, TYPES, DOC) { ID, #NAME, hlp_##NAME, FLAGS },
 #include "helpers.def"
 #undef HELPER
 	};
-	/* variants verified JIT code calls directly (they never stop the run) */
+	/* variants verified JIT code calls directly (they never stop the run),
+	 * besides the HF_LEAF helpers, which are their own */
 	static const struct {
 		uint32_t id;
 		bpfbox_helper_fn leaf;
@@ -291,6 +294,8 @@ BPFBOX_API int bpfbox_env__attach(struct bpfbox_env *env, struct bpfbox_vm *vm)
 	for (size_t i = 0; i < ARRAY_SIZE(fns); i++) {
 		int err = bpfbox_vm__set_helper(vm, fns[i].id, fns[i].name, fns[i].fn,
 						hlp_contract(fns[i].id));
+		if (!err && (fns[i].flags & HF_LEAF))
+			err = bpfbox_vm__set_helper_leaf(vm, fns[i].id, fns[i].fn);
 		if (err)
 			return err;
 	}

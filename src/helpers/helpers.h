@@ -57,6 +57,9 @@ enum hlp_flag {
 	HF_RELEASE = 1u << 2,     /* releases the reference in its A_RINGBUF_MEM argument */
 	HF_CALLBACK = 1u << 3,    /* calls an A_FUNC callback (bpf_loop, for_each_map_elem) */
 	HF_NORETURN_OK = 1u << 4, /* may not return (tail_call on success) */
+	HF_LEAF = 1u << 5,        /* its own leaf (bpfbox_vm__set_helper_leaf): it never stops
+				   * the run, calls nothing back and needs no call site, so
+				   * verified JIT code calls it bare, as the kernel does */
 };
 
 /* Which program types may call a helper: a bit per enum bpfbox_prog_type. */

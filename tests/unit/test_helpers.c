@@ -25,10 +25,12 @@
 #include <sys/stat.h>
 #include "check.h"
 #include "bpfbox/helpers.h"
+#include "bpfbox/jit.h"
 #include "bpfbox/maps.h"
 #include "bpfbox/object.h"
 #include "bpfbox/vm.h"
 #include "helpers/helpers.h"
+#include "vm/vm.h"
 
 /* ---- building programs by hand -------------------------------------------------------- */
 
@@ -514,9 +516,52 @@ static void callbacks(void)
 	world_free(&W);
 }
 
+/* ---- leaves ------------------------------------------------------------------------------- */
+
+/* Does the verified JIT code of `call id; exit` check for a stop after the
+ * call (cmp byte [r11 + stop], 0)?  -1: it could not be compiled. */
+static int jit_checks_stop(struct world *W, uint32_t id)
+{
+	const struct bpfbox_insn insns[2] = { { .code = 0x85, .imm = (int32_t)id }, { .code = 0x95 } };
+	const uint8_t cmp_stop[5] = { 0x41, 0x80, 0x7b, (uint8_t)offsetof(struct bpfbox_exec, stop), 0 };
+	struct bpfbox_prog *p;
+	if (bpfbox_prog__load(W->vm, insns, 2, NULL, &p))
+		return -1;
+	bpfbox_prog__set_verified(p, true);
+	size_t len = 0;
+	const uint8_t *code = bpfbox_prog__jit(p, NULL) ? NULL : bpfbox_prog__jited(p, &len);
+	int found = code ? 0 : -1;
+	for (size_t i = 0; code && i + sizeof(cmp_stop) <= len && !found; i++)
+		found = !memcmp(code + i, cmp_stop, sizeof(cmp_stop));
+	bpfbox_prog__free(p);
+	return found;
+}
+
+/* HF_LEAF helpers are registered as their own leaves: verified JIT code
+ * calls them bare; the others keep the call-site record and stop check. */
+static void leaves(void)
+{
+	if (!bpfbox_jit__available()) {
+		SKIP("leaf helpers: no JIT on this host");
+		return;
+	}
+	struct world W;
+	world_new(&W);
+	int leaf_ok = 0, nleaf = 0, other_ok = 0, nother = 0;
+#define HELPER(ID, NAME, RET, A1, A2, A3, A4, A5, FLAGS, TYPES, DOC)    	if ((FLAGS) & HF_LEAF) {                                         		nleaf++;                                                 		leaf_ok += jit_checks_stop(&W, ID) == 0;                 	} else if (ID != 1 && !((FLAGS) & HF_NORETURN_OK)) {             		nother++;                                                		other_ok += jit_checks_stop(&W, ID) == 1;                	}
+#include "helpers/helpers.def"
+#undef HELPER
+	CHECK(nleaf >= 12 && leaf_ok == nleaf, "%d/%d HF_LEAF helpers: called bare from verified code",
+	      leaf_ok, nleaf);
+	CHECK(nother > 40 && other_ok == nother,
+	      "%d/%d other helpers: the call is recorded and a stop checked after it", other_ok, nother);
+	world_free(&W);
+}
+
 int main(void)
 {
 	contracts();
+	leaves();
 	safety();
 	task();
 	trace_line();
