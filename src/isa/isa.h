@@ -134,6 +134,11 @@ static inline bool isa_is_jump(enum isa_op op)
 	unsigned s = isa_info[op].shape;
 	return s == S_JA || s == S_JA32 || s == S_JCOND_K || s == S_JCOND_X;
 }
+/* An lddw that loads a map itself (map_fd, map_idx), not a value in it. */
+static inline bool isa_is_lddw_map(enum isa_op op)
+{
+	return op == ISA_OP_LDDW_MAP_FD || op == ISA_OP_LDDW_MAP_IDX;
+}
 static inline bool isa_is_cond_jump(enum isa_op op)
 {
 	unsigned s = isa_info[op].shape;

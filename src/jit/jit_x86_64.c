@@ -947,7 +947,7 @@ static bool const_map_r1(const struct gen *g, size_t pc, uint64_t *map)
 		isa_use_def(in, &use, &def);
 		if (!(def & 1u << 1))
 			continue;
-		if (in->op != ISA_OP_LDDW_MAP_FD && in->op != ISA_OP_LDDW_MAP_IDX)
+		if (!isa_is_lddw_map(in->op))
 			return false;
 		*map = in->imm64;
 		return true;
@@ -1020,17 +1020,30 @@ static void gen_callx(struct gen *g, size_t pc, const struct isa_insn *in)
  * r10's: a frame whose r10 is below r10_min is the 8th (nested calls may
  * have started this code below frame 0, so it is not a count of our own
  * calls). */
+/* Registers saved in order and restored in reverse: the entry saves the
+ * x86 callee-saved ones it uses (all of them: tail calls share the frame),
+ * a bpf-to-bpf call the caller's r10 and r6..r9. */
+static const int entry_saved[] = { RBP, RBX, R12, R13, R14, R15 };
+static const int call_saved[] = { RBP, RBX, R13, R14, R15 };
+
+static void push_regs(struct jit_state *st, const int *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		emit_push(st, r[i]);                              /* push r */
+}
+static void pop_regs(struct jit_state *st, const int *r, size_t n)
+{
+	while (n--)
+		emit_pop(st, r[n]);                               /* pop r */
+}
+
 static void gen_call_local(struct gen *g, size_t pc, const struct isa_insn *in)
 {
 	struct jit_state *st = &g->st;
 	uint32_t l_depth = error_stub(g, jit_rt_depth, pc, 0, 0, -1);
 	emit_alu_rm(st, ALU_CMP, RBP, JCTX, JOFF(r10_min));       /* cmp rbp, [r12 + r10_min] */
 	emit_jcc(st, CC_B, l_depth);                              /* jb too_deep */
-	emit_push(st, RBP);                                       /* push rbp (r10) */
-	emit_push(st, RBX);                                       /* push rbx (r6) */
-	emit_push(st, R13);                                       /* push r13 (r7) */
-	emit_push(st, R14);                                       /* push r14 (r8) */
-	emit_push(st, R15);                                       /* push r15 (r9) */
+	push_regs(st, call_saved, ARRAY_SIZE(call_saved));       /* push rbp, rbx, r13..r15 */
 	emit_alu_ri(st, ALU_SUB, true, RBP, BPFBOX_STACK_SIZE);   /* sub rbp, 512 */
 	if (g->checked) {
 		/* make the new frame the live stack's bottom */
@@ -1041,11 +1054,7 @@ static void gen_call_local(struct gen *g, size_t pc, const struct isa_insn *in)
 	if (g->checked || g->zero_stack)
 		emit_call_label(st, g->l_zero);                   /* call zero_frame */
 	emit_call_label(st, in->target);                          /* call target */
-	emit_pop(st, R15);                                        /* pop r15 */
-	emit_pop(st, R14);                                        /* pop r14 */
-	emit_pop(st, R13);                                        /* pop r13 */
-	emit_pop(st, RBX);                                        /* pop rbx */
-	emit_pop(st, RBP);                                        /* pop rbp */
+	pop_regs(st, call_saved, ARRAY_SIZE(call_saved));        /* pop r15..r13, rbx, rbp */
 	if (g->checked) {
 		emit_lea(st, SCR2, RBP, -BPFBOX_STACK_SIZE);      /* lea r10, [rbp - 512] */
 		ld_jctx(g, SCR1, JOFF(ex));                       /* mov r11, [r12 + ex] */
@@ -1058,12 +1067,7 @@ static void emit_epilogue(struct gen *g)
 {
 	struct jit_state *st = &g->st;
 	emit_lea(st, RSP, JCTX, (int32_t)sizeof(struct jit_ctx)); /* lea rsp, [r12 + sizeof(jit_ctx)] */
-	emit_pop(st, R15);                                        /* pop r15 */
-	emit_pop(st, R14);                                        /* pop r14 */
-	emit_pop(st, R13);                                        /* pop r13 */
-	emit_pop(st, R12);                                        /* pop r12 */
-	emit_pop(st, RBX);                                        /* pop rbx */
-	emit_pop(st, RBP);                                        /* pop rbp */
+	pop_regs(st, entry_saved, ARRAY_SIZE(entry_saved));      /* pop r15..r12, rbx, rbp */
 	emit_ret(st);                                             /* ret */
 }
 
@@ -1206,12 +1210,7 @@ static void gen_prologue(struct gen *g)
 {
 	struct jit_state *st = &g->st;
 	unit_begin(st, g->l_entry);
-	emit_push(st, RBP);                                       /* push rbp */
-	emit_push(st, RBX);                                       /* push rbx */
-	emit_push(st, R12);                                       /* push r12 */
-	emit_push(st, R13);                                       /* push r13 */
-	emit_push(st, R14);                                       /* push r14 */
-	emit_push(st, R15);                                       /* push r15 */
+	push_regs(st, entry_saved, ARRAY_SIZE(entry_saved));     /* push rbp, rbx, r12..r15 */
 	emit_alu_ri(st, ALU_SUB, true, RSP, (int32_t)sizeof(struct jit_ctx)); /* sub rsp, sizeof(jit_ctx) */
 	emit_mov_rr(st, true, JCTX, RSP);                         /* mov r12, rsp */
 	st_jctx(g, JOFF(ex), R9);                                 /* mov [r12 + ex], r9 */
@@ -1537,10 +1536,14 @@ static size_t gen_fused(struct gen *g, size_t pc)
 static int compute_targets(struct gen *g)
 {
 	uint8_t *t = g->tgt = util_calloc(g->st.alloc, g->n + 1, 1);
-	g->live = util_calloc(g->st.alloc, g->n, sizeof(*g->live));
-	if (!t || !g->live)
+	if (!t)
 		return -ENOMEM;
-	isa_liveness(g->code, g->n, g->live);
+	if (g->fuse) { /* only fusing asks which registers are live */
+		g->live = util_calloc(g->st.alloc, g->n, sizeof(*g->live));
+		if (!g->live)
+			return -ENOMEM;
+		isa_liveness(g->code, g->n, g->live);
+	}
 	t[0] |= TGT_IN;
 	t[g->prog->entry] |= TGT_IN;
 	for (size_t i = 0; i < g->n; i++) {

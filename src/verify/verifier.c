@@ -785,7 +785,7 @@ static int lddw_form(struct venv *env, const struct isa_insn *in, int32_t next_i
 		if (k < 0)
 			return vrf_reject(env, -EINVAL, "lddw map: no description for map %d", in->imm);
 		const struct vmap *m = &env->maps[k];
-		if (in->src == 1 || in->src == 5)
+		if (isa_is_lddw_map(in->op))
 			return 0;
 		if (m->d.type != VM_ARRAY)
 			return vrf_reject(env, -EINVAL, "direct value access on map type %u not allowed (only "
@@ -830,7 +830,7 @@ static int do_lddw(struct venv *env, const struct isa_insn *in)
 		int k = lddw_map(env, in);
 		vrf_mark_known(dst, 0);
 		dst->born = (int32_t)env->insn_idx;
-		dst->type = in->src == 1 || in->src == 5 ? V_MAP_PTR : V_MAP_VALUE;
+		dst->type = isa_is_lddw_map(in->op) ? V_MAP_PTR : V_MAP_VALUE;
 		dst->aux = (uint32_t)k;
 		if (dst->type == V_MAP_VALUE)
 			dst->off = next_imm;
